@@ -1,0 +1,1 @@
+"""The AI gateway: one OpenAI-compatible front door for every AI provider."""

@@ -1,0 +1,37 @@
+"""The gateway's services wired together once per isolate; HTTP routes and RPC methods both call it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Mapping
+
+from gateway.pipeline.auth import KeyAuthenticator, extract_key, is_admin_key
+from gateway.pipeline.catalog import CatalogCache
+from gateway.pipeline.chat import ChatPipeline
+from gateway.pipeline.context import RequestContext
+from gateway.ports import Ports
+from gateway.settings import Settings
+
+
+class Gateway:
+    def __init__(self, ports: Ports, settings: Settings) -> None:
+        self.ports = ports
+        self.settings = settings
+        self.authenticator = KeyAuthenticator(ports.database, ports.clock, settings.key_cache_seconds)
+        self.catalog = CatalogCache(ports.database, ports.clock, settings.catalog_cache_seconds)
+        self.chat = ChatPipeline(ports, settings, self.catalog)
+
+    def new_context(self, endpoint: str, started: float | None = None) -> RequestContext:
+        clock = self.ports.clock
+        return RequestContext(
+            request_id="req_" + uuid.uuid4().hex,
+            endpoint=endpoint,
+            started=clock.monotonic() if started is None else started,
+            received_at=clock.now(),
+        )
+
+    async def authenticate(self, ctx: RequestContext, headers: Mapping[str, str]) -> None:
+        ctx.caller = await self.authenticator.authenticate(extract_key(headers))
+
+    def is_admin(self, headers: Mapping[str, str]) -> bool:
+        return is_admin_key(extract_key(headers), self.settings.admin_key)

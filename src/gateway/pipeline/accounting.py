@@ -1,0 +1,67 @@
+"""The usage row of a request, written after the response (never on the client's path)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.cost import chat_cost
+from gateway.ports import Database, DatabaseError
+from gateway.storage import usage as usage_sql
+from gateway.timefmt import utc_text
+
+log = logging.getLogger("gateway.accounting")
+
+
+def usage_row(ctx: RequestContext, finished: float, *, estimated: bool = False) -> dict[str, Any]:
+    caller = ctx.caller
+    target = ctx.target
+    usage = ctx.usage
+    row: dict[str, Any] = {
+        "request_id": ctx.request_id,
+        "created_at": utc_text(ctx.received_at),
+        "key_id": caller.key_id if caller else None,
+        "user_id": caller.user_id if caller else None,
+        "org_id": caller.org_id if caller else None,
+        "tier_id": caller.tier_id if caller else None,
+        "endpoint": ctx.endpoint,
+        "requested_model": ctx.requested_model,
+        "provider_id": target.provider_id if target else None,
+        "model_id": target.model_id if target else None,
+        "stream": int(ctx.stream),
+        "status": ctx.status,
+        "http_status": ctx.http_status,
+        "error_type": ctx.error_type,
+        "latency_ms": round((finished - ctx.started) * 1000.0, 3),
+        "ttft_ms": round(ctx.ttft_seconds * 1000.0, 3) if ctx.ttft_seconds is not None else None,
+        "overhead_ms": round(ctx.overhead_ms(finished), 3),
+        "key_level": ctx.key_level,
+        "attempts": 1,
+        "tags": json.dumps(ctx.tags) if ctx.tags else None,
+    }
+    if usage is None:
+        row["cost_usd"] = 0.0 if ctx.status == "error" else None
+        row["cost_status"] = "none"
+        return row
+    row.update(
+        input_tokens=usage.input_tokens,
+        cached_input_tokens=usage.cached_input_tokens,
+        output_tokens=usage.output_tokens,
+        reasoning_tokens=usage.reasoning_tokens,
+    )
+    entry = target.catalog_entry if target else None
+    cost, status = chat_cost(usage, entry)
+    row["cost_usd"] = cost
+    row["cost_status"] = "estimated" if estimated and cost is not None else status
+    row["price_version"] = entry.get("price_version") if entry else None
+    return row
+
+
+async def record(database: Database, row: dict[str, Any]) -> None:
+    try:
+        await usage_sql.insert(database, row)
+    except DatabaseError:
+        # The answer has gone out; losing its row must not crash the isolate, but must be visible.
+        log.exception("usage row %s could not be written", row.get("request_id"))

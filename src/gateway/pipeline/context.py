@@ -1,0 +1,62 @@
+"""What the stages learn about one request, carried from authentication to the usage row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.usage import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated gateway key and who it belongs to."""
+
+    key_id: str
+    user_id: str | None = None
+    org_id: str | None = None
+    tier_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The provider and model a request goes to, as routing decided."""
+
+    provider_id: str
+    adapter: str
+    upstream_model: str
+    model_id: str                      # 'provider/model', as logged and answered
+    catalog_entry: dict[str, Any] | None = None  # None: a model the catalog does not list yet
+
+
+@dataclass(slots=True)
+class RequestContext:
+    request_id: str
+    endpoint: str
+    started: float                     # monotonic seconds, when the gateway got the request
+    received_at: float                 # wall-clock seconds, for the usage row
+    caller: Caller | None = None
+    requested_model: str | None = None
+    target: Target | None = None
+    key_level: str | None = None
+    stream: bool = False
+    upstream_seconds: float = 0.0      # time spent waiting on the provider (excluded from overhead)
+    ttft_seconds: float | None = None
+    usage: Usage | None = None
+    status: str = "success"            # success | error | cancelled
+    http_status: int = 200
+    error_type: str | None = None
+    malformed_events: int = 0
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def overhead_ms(self, now: float) -> float:
+        return max((now - self.started - self.upstream_seconds) * 1000.0, 0.0)
+
+    def response_headers(self, now: float) -> dict[str, str]:
+        headers = {"x-request-id": self.request_id, "x-gateway-overhead-ms": f"{self.overhead_ms(now):.2f}"}
+        if self.target is not None:
+            headers["x-gateway-provider"] = self.target.provider_id
+            headers["x-gateway-model"] = self.target.model_id
+        if self.key_level is not None:
+            headers["x-gateway-key-level"] = self.key_level
+        return headers

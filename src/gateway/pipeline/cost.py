@@ -1,0 +1,40 @@
+"""Cost arithmetic: catalog prices (USD per million tokens) times what the provider reported."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from gateway.usage import Usage
+
+PER_MILLION = 1_000_000.0
+
+
+def chat_cost(usage: Usage, model: Mapping[str, Any] | None) -> tuple[float | None, str]:
+    """(cost in USD, cost_status). Cached input tokens are part of the input count and billed at the
+    cached price; reasoning tokens are part of the output count, billed at the reasoning price if the
+    model has one, else at the output price."""
+    if model is None or model.get("input_usd_per_mtok") is None:
+        return None, "unpriced"
+    input_price = model["input_usd_per_mtok"]
+    output_price = model.get("output_usd_per_mtok") or 0.0
+    cached_price = model.get("cached_input_usd_per_mtok")
+    if cached_price is None:
+        cached_price = input_price
+    reasoning_price = model.get("reasoning_usd_per_mtok")
+    if reasoning_price is None:
+        reasoning_price = output_price
+
+    cached = min(usage.cached_input_tokens, usage.input_tokens)
+    reasoning = min(usage.reasoning_tokens, usage.output_tokens)
+    cost = (
+        (usage.input_tokens - cached) * input_price
+        + cached * cached_price
+        + (usage.output_tokens - reasoning) * output_price
+        + reasoning * reasoning_price
+    ) / PER_MILLION
+    return round(cost, 10), "priced"
+
+
+def estimate_tokens(characters: int) -> int:
+    """The documented estimator for streams that end without usage: 4 characters a token, rounded up."""
+    return -(-characters // 4)

@@ -1,0 +1,68 @@
+"""What a provider adapter is: pure transforms between the OpenAI format and a provider's wire format.
+
+An adapter never does I/O and never reads configuration: the pipeline hands it the endpoint
+(base URL and key, from key resolution) and sends what it builds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol
+
+from gateway.errors import UpstreamError
+from gateway.sse import SseEvent
+from gateway.usage import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where and as whom to call a provider: decided by key resolution, not by the adapter."""
+
+    base_url: str
+    api_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamRequest:
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None
+
+
+class MalformedEvent(ValueError):
+    """An upstream stream event that cannot be read; the pipeline skips and counts it."""
+
+
+@dataclass(slots=True)
+class StreamState:
+    """What a stream transform remembers between events."""
+
+    include_usage: bool = False     # did the client ask for the usage chunk
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    done: bool = False              # the provider said the stream is complete
+    extra: dict[str, Any] = field(default_factory=dict)  # adapter-specific memory
+
+
+class ChatAdapter(Protocol):
+    """Chat completions: OpenAI request in, provider request out, and the answer back."""
+
+    def build_request(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest: ...
+
+    def parse_response(self, payload: dict[str, Any]) -> tuple[dict[str, Any], Usage | None]: ...
+
+    def transform_event(self, event: SseEvent, state: StreamState) -> list[dict[str, Any]]: ...
+
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
+
+
+@dataclass(frozen=True)
+class ProviderManifest:
+    """One provider adapter as the registry knows it."""
+
+    name: str                              # registry name ('openai', 'openai_compatible')
+    display_name: str
+    default_base_url: str | None           # None: the provider row must give one (custom servers)
+    chat: ChatAdapter | None = None
+    requires_api_key: bool = True

@@ -1,0 +1,12 @@
+"""OpenAI: the reference wire format."""
+
+from gateway.providers.base import ProviderManifest
+from gateway.providers.openai.api import DEFAULT_BASE_URL
+from gateway.providers.openai.chat import CHAT
+
+MANIFEST = ProviderManifest(
+    name="openai",
+    display_name="OpenAI",
+    default_base_url=DEFAULT_BASE_URL,
+    chat=CHAT,
+)

@@ -1,0 +1,5 @@
+"""OpenAI chat completions: the OpenAI format itself."""
+
+from gateway.providers.openai_format.chat import OpenAIFormatChat
+
+CHAT = OpenAIFormatChat()

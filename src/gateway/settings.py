@@ -1,0 +1,64 @@
+"""Configuration, read once from a flat string mapping (the Worker's env, or the process
+environment plus `.dev.vars` locally). No global config: `create_app` receives a `Settings`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+DEFAULT_CORS_HEADERS = ("authorization", "content-type", "x-api-key", "x-request-id", "x-gateway-tags")
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"setting {name} must be a number, got {raw!r}") from exc
+
+
+def _list(raw: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if raw is None:
+        return default
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def env_prefix(provider_id: str) -> str:
+    """'openai' -> 'OPENAI', 'lm-studio' -> 'LM_STUDIO': the prefix of a provider's env settings."""
+    return re.sub(r"[^A-Za-z0-9]", "_", provider_id).upper()
+
+
+@dataclass(frozen=True)
+class Settings:
+    admin_key: str | None = None
+    cors_allow_origins: tuple[str, ...] = ("*",)
+    cors_allow_headers: tuple[str, ...] = DEFAULT_CORS_HEADERS
+    connect_timeout_seconds: float = 10.0
+    upstream_timeout_seconds: float = 120.0
+    max_body_bytes: int = 25 * 1024 * 1024
+    key_cache_seconds: float = 10.0
+    catalog_cache_seconds: float = 60.0
+    # The raw mapping, for provider settings whose names depend on the provider (`<PREFIX>_API_KEY`).
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+        return cls(
+            admin_key=env.get("GATEWAY_ADMIN_KEY") or None,
+            cors_allow_origins=_list(env.get("CORS_ALLOW_ORIGINS"), ("*",)),
+            connect_timeout_seconds=_float(env, "CONNECT_TIMEOUT_SECONDS", 10.0),
+            upstream_timeout_seconds=_float(env, "UPSTREAM_TIMEOUT_SECONDS", 120.0),
+            max_body_bytes=int(_float(env, "MAX_BODY_BYTES", 25 * 1024 * 1024)),
+            key_cache_seconds=_float(env, "KEY_CACHE_SECONDS", 10.0),
+            catalog_cache_seconds=_float(env, "CATALOG_CACHE_SECONDS", 60.0),
+            env=env,
+        )
+
+    def provider_api_key(self, provider_id: str) -> str | None:
+        return self.env.get(f"{env_prefix(provider_id)}_API_KEY") or None
+
+    def provider_base_url(self, provider_id: str) -> str | None:
+        return self.env.get(f"{env_prefix(provider_id)}_BASE_URL") or None

@@ -1,0 +1,1 @@
+"""Named SQL over the database port: one module per table family."""

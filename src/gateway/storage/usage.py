@@ -1,0 +1,29 @@
+"""The usage log: one row per request, written after the response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.ports import Database
+
+USAGE_COLUMNS = (
+    "request_id", "created_at", "key_id", "user_id", "org_id", "tier_id", "endpoint", "requested_model",
+    "provider_id", "model_id", "stream", "status", "http_status", "error_type", "input_tokens",
+    "cached_input_tokens", "output_tokens", "reasoning_tokens", "units", "neurons", "cost_usd",
+    "cost_status", "price_version", "latency_ms", "ttft_ms", "overhead_ms", "key_level",
+    "route_strategy", "attempts", "tags",
+)
+
+_INSERT_USAGE = (
+    f"INSERT INTO usage_log ({', '.join(USAGE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in USAGE_COLUMNS)})"
+)
+
+
+async def insert(db: Database, row: dict[str, Any]) -> None:
+    await db.query(_INSERT_USAGE, [row.get(column) for column in USAGE_COLUMNS])
+
+
+async def newest(db: Database, limit: int) -> list[dict[str, Any]]:
+    result = await db.query("SELECT * FROM usage_log ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
+    return result.rows
