@@ -40,6 +40,10 @@ def usage_row(ctx: RequestContext, finished: float, *, estimated: bool = False) 
         "key_level": ctx.key_level,
         "attempts": 1,
         "tags": json.dumps(ctx.tags) if ctx.tags else None,
+        "input_tokens": 0,
+        "cached_input_tokens": 0,
+        "output_tokens": 0,
+        "reasoning_tokens": 0,
     }
     if usage is None:
         row["cost_usd"] = 0.0 if ctx.status == "error" else None

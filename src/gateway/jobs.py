@@ -1,0 +1,47 @@
+"""Scheduled jobs: the Worker's cron trigger (and the local runner's timer) runs every registered job.
+
+A job is an async function of the Gateway; one failing job does not stop the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+from gateway.timefmt import utc_text
+
+if TYPE_CHECKING:
+    from gateway.core import Gateway
+
+log = logging.getLogger("gateway.jobs")
+
+Job = Callable[["Gateway"], Awaitable[None]]
+JOBS: dict[str, Job] = {}
+
+
+def job(name: str) -> Callable[[Job], Job]:
+    def register(function: Job) -> Job:
+        JOBS[name] = function
+        return function
+
+    return register
+
+
+async def run_all(gateway: "Gateway") -> dict[str, str]:
+    """Run every job; answers each job's outcome ('ok' or the error's text)."""
+    outcomes = {}
+    for name, function in JOBS.items():
+        try:
+            await function(gateway)
+            outcomes[name] = "ok"
+        except Exception as exc:  # a broken job must not starve the rest
+            log.exception("scheduled job %s failed", name)
+            outcomes[name] = f"failed: {exc}"
+    return outcomes
+
+
+@job("prune_rate_limit_counters")
+async def prune_rate_limit_counters(gateway: "Gateway") -> None:
+    """Daily counters older than two days are never read again."""
+    cutoff = utc_text(gateway.ports.clock.now() - 2 * 86400)[:10]
+    await gateway.ports.database.query("DELETE FROM rate_limit_counters WHERE window < ?", (cutoff,))

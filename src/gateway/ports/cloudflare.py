@@ -1,0 +1,182 @@
+"""The Cloudflare adapters: D1 (`env.DB`), outbound `fetch`, and `waitUntil`.
+
+Only this module and src/entry.py may import `js`, `pyodide` or `workers`; everything else runs
+on plain CPython too. Bindings arrive wrapped by the runtime SDK, which converts arguments and
+results between Python and JavaScript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, AsyncIterator, Mapping, Sequence
+
+import js
+from pyodide.ffi import JsException, create_proxy, to_js
+
+from gateway.ports import DatabaseError, QueryResult, Statement, Timeouts, UpstreamConnectError, UpstreamTimeout
+
+
+def _js_args(params: Sequence[Any]) -> list[Any]:
+    # D1 wants null, not undefined, for SQL NULL; ints and floats and strings pass as they are.
+    return [js.null if value is None else value for value in params]
+
+
+def _result(result: Any) -> QueryResult:
+    results = result.get("results") if isinstance(result, dict) else getattr(result, "results", None)
+    meta = (result.get("meta") if isinstance(result, dict) else getattr(result, "meta", None)) or {}
+    if not isinstance(meta, dict):
+        meta = meta.to_py()
+    rows = list(results or [])
+    rows = [row.to_py() if hasattr(row, "to_py") else dict(row) for row in rows]
+    return QueryResult(rows=rows, changes=int(meta.get("changes") or 0), last_row_id=meta.get("last_row_id"))
+
+
+class D1Database:
+    """The Database port over a D1 binding: prepare → bind → all, and batch()."""
+
+    def __init__(self, binding: Any) -> None:
+        self._db = binding
+
+    def _prepare(self, sql: str, params: Sequence[Any]) -> Any:
+        statement = self._db.prepare(sql)
+        return statement.bind(*_js_args(params)) if params else statement
+
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
+        try:
+            return _result(await self._prepare(sql, params).all())
+        except JsException as exc:
+            raise DatabaseError(str(exc)) from exc
+
+    async def batch(self, statements: Sequence[Statement]) -> list[QueryResult]:
+        prepared = [self._prepare(s.sql, s.params) for s in statements]
+        try:
+            results = await self._db.batch(prepared)
+        except JsException as exc:
+            raise DatabaseError(str(exc)) from exc
+        return [_result(result) for result in results]
+
+
+class FetchResponse:
+    """An upstream answer from `fetch`; the body is read whole or as a stream of byte chunks."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+        self.status = int(response.status)
+        self.headers = {name.lower(): value for name, value in response.headers.entries()}
+        self._reader = None
+
+    async def read(self) -> bytes:
+        try:
+            buffer = await self._response.arrayBuffer()
+        except JsException as exc:
+            raise _translate(exc) from exc
+        return buffer.to_bytes()
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        if self._response.body is None:
+            return
+        self._reader = self._response.body.getReader()
+        while True:
+            try:
+                chunk = await self._reader.read()
+            except JsException as exc:
+                raise _translate(exc) from exc
+            if chunk.done:
+                return
+            yield chunk.value.to_bytes()
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()  # a promise; nothing waits on it
+        elif self._response.body is not None and not self._response.bodyUsed:
+            self._response.body.cancel()
+
+
+class FetchClient:
+    """Outbound HTTP through the Workers runtime's `fetch` (connections are pooled by the runtime)."""
+
+    async def send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeouts: Timeouts
+    ) -> FetchResponse:
+        init = {"method": method, "headers": to_js(dict(headers), dict_converter=js.Object.fromEntries)}
+        if body is not None:
+            init["body"] = to_js(body)
+        # fetch has no separate connect timeout: the total deadline covers connecting too.
+        init["signal"] = js.AbortSignal.timeout(int(timeouts.total * 1000))
+        try:
+            response = await js.fetch(url, to_js(init, dict_converter=js.Object.fromEntries))
+        except JsException as exc:
+            raise _translate(exc) from exc
+        return FetchResponse(response)
+
+    async def close(self) -> None:
+        return None
+
+
+def _translate(exc: JsException) -> Exception:
+    name = getattr(exc, "name", "") or ""
+    if name in ("TimeoutError", "AbortError") or "timed out" in str(exc).lower():
+        return UpstreamTimeout(str(exc))
+    return UpstreamConnectError(str(exc))
+
+
+class WaitUntilBackground:
+    """Work after the response, kept alive by the request's `waitUntil`."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Future] = set()
+
+    def defer(self, work: Any) -> None:
+        from workers import wait_until  # request-scoped: cloudflare:workers knows the current request
+
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        wait_until(task)
+
+
+class WorkersClock:
+    """Time in the Workers runtime (it advances on I/O, not during pure computation)."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.perf_counter()
+
+
+class EnvMapping(Mapping[str, str]):
+    """The Worker's env (vars and secrets) read as a string mapping; bindings are not strings."""
+
+    def __init__(self, env: Any) -> None:
+        self._env = env
+
+    def __getitem__(self, name: str) -> str:
+        value = getattr(self._env, name, None)
+        if not isinstance(value, str):
+            raise KeyError(name)
+        return value
+
+    def __iter__(self):
+        return iter(())  # names are looked up, never listed: secrets stay where they are
+
+    def __len__(self) -> int:
+        return 0
+
+
+def sse_response(chunks: AsyncIterator[bytes]) -> Any:
+    """A JS Response whose body is pulled from an async iterator of SSE bytes (for RPC callers)."""
+    iterator = chunks.__aiter__()
+
+    async def pull(controller: Any) -> None:
+        try:
+            chunk = await iterator.__anext__()
+        except StopAsyncIteration:
+            controller.close()
+            return
+        controller.enqueue(to_js(chunk))
+
+    source = to_js({"pull": create_proxy(pull)}, dict_converter=js.Object.fromEntries)
+    headers = to_js({"content-type": "text/event-stream"}, dict_converter=js.Object.fromEntries)
+    return js.Response.new(js.ReadableStream.new(source), to_js({"headers": headers}, dict_converter=js.Object.fromEntries))

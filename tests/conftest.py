@@ -1,0 +1,103 @@
+"""Shared fixtures: the provider emulator and the gateway, both real servers on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from scripts.emulator.runner import EmulatorThread
+from scripts.run_local import build_local
+
+ADMIN_KEY = "test-admin-key"
+OPENAI_TEST_KEY = "sk-test-openai-key"
+
+
+class GatewayServer:
+    """The gateway app under uvicorn in a thread, on a free port, with its own SQLite file."""
+
+    def __init__(self, config: dict[str, str], db_path: Path) -> None:
+        self.app, self.ports = build_local(config, db_path)
+        self.db_path = db_path
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        )
+        self._thread = threading.Thread(target=asyncio.run, args=(self._serve(),), daemon=True)
+
+    async def _serve(self) -> None:
+        try:
+            await self._server.serve()
+        finally:
+            await self.ports.background.drain()
+            await self.ports.http.close()
+
+    def start(self) -> "GatewayServer":
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("gateway did not start")
+            time.sleep(0.01)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def admin(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, headers={"authorization": f"Bearer {ADMIN_KEY}"}, timeout=10)
+
+    def create_key(self, **fields: Any) -> str:
+        with self.admin() as client:
+            response = client.post("/admin/keys", json=fields)
+        assert response.status_code == 201, response.text
+        return response.json()["key"]
+
+    def usage_row(self, request_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The usage row of a request; it is written after the response, so wait for it."""
+        deadline = time.monotonic() + timeout
+        with self.admin() as client:
+            while time.monotonic() < deadline:
+                rows = client.get("/admin/usage", params={"limit": 1000}).json()["data"]
+                for row in rows:
+                    if row["request_id"] == request_id:
+                        return row
+                time.sleep(0.02)
+        raise AssertionError(f"no usage row for {request_id}")
+
+
+def gateway_config(emulator_url: str, **overrides: str) -> dict[str, str]:
+    return {
+        "GATEWAY_ADMIN_KEY": ADMIN_KEY,
+        "OPENAI_API_KEY": OPENAI_TEST_KEY,
+        "OPENAI_BASE_URL": emulator_url + "/v1",
+        "CORS_ALLOW_ORIGINS": "https://app.example.com",
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[EmulatorThread]:
+    with EmulatorThread() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def gateway(emulator: EmulatorThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayServer]:
+    server = GatewayServer(gateway_config(emulator.base_url), tmp_path_factory.mktemp("gw") / "gateway.sqlite3")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def api_key(gateway: GatewayServer) -> str:
+    return gateway.create_key(name="tests")
