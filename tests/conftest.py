@@ -80,6 +80,7 @@ def gateway_config(emulator_url: str, **overrides: str) -> dict[str, str]:
         "OPENAI_API_KEY": OPENAI_TEST_KEY,
         "OPENAI_BASE_URL": emulator_url + "/v1",
         "CORS_ALLOW_ORIGINS": "https://app.example.com",
+        "LOCAL_VLLM_API_KEY": "vllm-secret",  # a custom provider's optional key, by its env name
         **overrides,
     }
 
