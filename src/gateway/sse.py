@@ -41,7 +41,7 @@ class SseDecoder:
 
     def flush(self) -> list[SseEvent]:
         """The last event of a stream that ended without a blank line."""
-        block, self._buffer = self._buffer, b""
+        block, self._buffer = self._buffer.replace(b"\r", b"\n"), b""  # a CR held back by feed()
         event = _parse_block(block) if block.strip() else None
         return [event] if event is not None else []
 

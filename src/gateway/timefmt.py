@@ -6,6 +6,5 @@ import time
 
 
 def utc_text(epoch_seconds: float) -> str:
-    whole = int(epoch_seconds)
-    millis = int((epoch_seconds - whole) * 1000)
+    whole, millis = divmod(int(round(epoch_seconds * 1000)), 1000)
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(whole)) + f".{millis:03d}"

@@ -55,9 +55,10 @@ def split_statements(script: str) -> list[str]:
     """Split SQL into complete statements (sqlite3 knows where a statement ends, `;` in strings too)."""
     statements: list[str] = []
     pending = ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
+    pieces = script.split(";")
+    for index, piece in enumerate(pieces):
+        pending += piece if index == len(pieces) - 1 else piece + ";"
+        if index < len(pieces) - 1 and sqlite3.complete_statement(pending):
             if _strip_comments(pending):
                 statements.append(pending.strip())
             pending = ""

@@ -25,6 +25,7 @@ _MESSAGE_HINTS = (
     ("maximum context length", ErrorCategory.CONTEXT_LENGTH),
     ("context length", ErrorCategory.CONTEXT_LENGTH),
     ("context window", ErrorCategory.CONTEXT_LENGTH),
+    ("context size", ErrorCategory.CONTEXT_LENGTH),  # llama.cpp server: "exceeds the available context size"
 )
 
 
@@ -43,6 +44,8 @@ def error_fields(body: bytes) -> dict[str, Any]:
         return {"message": error}
     if isinstance(payload.get("detail"), str):  # FastAPI-based servers
         return {"message": payload["detail"]}
+    if isinstance(payload.get("message"), str):  # flat bodies: older vLLM '{"object": "error", ...}'
+        return payload
     return {}
 
 
