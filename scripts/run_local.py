@@ -22,6 +22,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from dotenv import dotenv_values  # noqa: E402
 
+from gateway import jobs  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.ports import Ports  # noqa: E402
 from gateway.ports.local import AsyncioBackground, SQLiteDatabase, SystemClock  # noqa: E402
@@ -53,6 +54,16 @@ def build_local(config: Mapping[str, str], db_path: str | Path):
     database.migrate(ROOT / "migrations", ROOT / "d1_views.sql")
     ports = Ports(database=database, http=AiohttpClient(), background=AsyncioBackground(), clock=SystemClock())
     return create_app(ports, Settings.from_env(config)), ports
+
+
+JOB_INTERVAL_SECONDS = 300  # the Worker's cron trigger is "*/5 * * * *"
+
+
+async def run_jobs_every(gateway, seconds: float) -> None:
+    """The local stand-in for the Worker's cron trigger."""
+    while True:
+        await asyncio.sleep(seconds)
+        await jobs.run_all(gateway)
 
 
 def banner(lines: list[str]) -> str:
@@ -91,9 +102,11 @@ async def serve(config: dict[str, str], host: str, port: int, db_path: str, acce
             log_level=config.get("LOG_LEVEL", "info").lower(), lifespan="off",
         )
     )
+    cron = asyncio.create_task(run_jobs_every(app.state.gateway, JOB_INTERVAL_SECONDS))
     try:
         await server.serve()
     finally:
+        cron.cancel()
         await ports.background.drain()
         await ports.http.close()
         ports.database.close()

@@ -98,6 +98,8 @@ class InternalError(GatewayError):
     code = "internal_error"
 
 
+DEFAULT_RATE_LIMIT_RETRY_SECONDS = 1
+
 # Status and OpenAI type/code the client sees for each upstream category. Upstream auth and
 # server failures are the gateway's problem, not the caller's: they surface as 502.
 _CATEGORY_STATUS: dict[ErrorCategory, tuple[int, str, str | None]] = {
@@ -128,7 +130,12 @@ class UpstreamError(GatewayError):
         retry_after: float | None = None,
     ) -> None:
         status, err_type, default_code = _CATEGORY_STATUS[category]
-        headers = {"retry-after": _retry_after_header(retry_after)} if retry_after is not None else {}
+        headers = {}
+        if retry_after is not None:
+            headers["retry-after"] = _retry_after_header(retry_after)
+        elif category is ErrorCategory.RATE_LIMIT:
+            # The provider gave no hint; a client still needs one to back off instead of hammering.
+            headers["retry-after"] = str(DEFAULT_RATE_LIMIT_RETRY_SECONDS)
         super().__init__(message, param=param, code=code or default_code, headers=headers)
         self.category = category
         self.status = status

@@ -73,7 +73,8 @@ def test_every_upstream_category_has_a_client_status_and_type(category, status, 
     assert error.upstream_status == 418
     # The usage log records the category, not the OpenAI type.
     assert error.error_type == category.value
-    assert error.headers == {}
+    # Only a rate limit gets a default back-off hint when the provider gave none.
+    assert error.headers == ({"retry-after": "1"} if category is ErrorCategory.RATE_LIMIT else {})
 
 
 def test_every_category_is_mapped():

@@ -332,10 +332,10 @@ def test_rate_limit_carries_retry_after_to_the_client(headers, seconds, header):
 
 
 @pytest.mark.parametrize("headers", [{}, {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}])
-def test_rate_limit_without_a_usable_retry_after_sends_none(headers):
+def test_rate_limit_without_a_usable_retry_after_sends_the_default_hint(headers):
     error = parse_error(429, headers, body(message="slow down"))
-    assert error.retry_after is None
-    assert "retry-after" not in error.headers
+    assert error.retry_after is None  # the provider's own hint stays unknown
+    assert error.headers == {"retry-after": "1"}
 
 
 def test_retry_after_of_a_non_rate_limit_error_is_not_forwarded():

@@ -11,7 +11,7 @@ from gateway.api.responses import error_response, json_response, sse_response
 from gateway.api.schemas import ChatCompletionRequest
 from gateway.api.validation import parse_json_object, validate
 from gateway.core import Gateway
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, PayloadTooLargeError
 from gateway.pipeline.chat import JsonResult, StreamResult
 from gateway.pipeline.context import RequestContext
 
@@ -49,6 +49,9 @@ async def chat_completions(request: Request) -> Response:
     ctx = gateway.new_context("chat", request.scope.get("gateway.started"))
     clock = gateway.ports.clock
     try:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > gateway.settings.max_body_bytes:
+            raise PayloadTooLargeError(f"The request body is larger than {gateway.settings.max_body_bytes} bytes.")
         result = await handle_chat(gateway, ctx, request.headers, await request.body())
     except GatewayError as error:
         return error_response(error, ctx.response_headers(clock.monotonic()))
