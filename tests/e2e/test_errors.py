@@ -118,19 +118,25 @@ def test_unreachable_upstream_is_502(gateway, api_key):
 
 
 @pytest.fixture(scope="module")
-def impatient_gateway(emulator, tmp_path_factory):
-    config = gateway_config(emulator.base_url, UPSTREAM_TIMEOUT_SECONDS="0.5")
-    server = GatewayServer(config, tmp_path_factory.mktemp("impatient") / "gateway.sqlite3").start()
+def strict_gateway(emulator, tmp_path_factory):
+    config = gateway_config(emulator.base_url, UPSTREAM_TIMEOUT_SECONDS="0.5", MAX_BODY_BYTES="2000")
+    server = GatewayServer(config, tmp_path_factory.mktemp("strict") / "gateway.sqlite3").start()
     yield server
     server.stop()
 
 
-def test_upstream_timeout_is_504(impatient_gateway):
-    key = impatient_gateway.create_key()
-    response = post_chat(impatient_gateway, key, {"model": "openai/gpt-4o-mini", "messages": user("[[emulator:fault=stall]]")})
+def test_upstream_timeout_is_504(strict_gateway):
+    key = strict_gateway.create_key()
+    response = post_chat(strict_gateway, key, {"model": "openai/gpt-4o-mini", "messages": user("[[emulator:fault=stall]]")})
     assert_envelope(response, 504, code="upstream_timeout")
-    row = impatient_gateway.usage_row(response.headers["x-request-id"])
+    row = strict_gateway.usage_row(response.headers["x-request-id"])
     assert row["error_type"] == "timeout"
+
+
+def test_oversized_body_is_413(strict_gateway):
+    key = strict_gateway.create_key()
+    response = post_chat(strict_gateway, key, {"model": "openai/gpt-4o-mini", "messages": user("x" * 5000)})
+    assert_envelope(response, 413, code="request_too_large")
 
 
 def test_unknown_route_and_method_use_the_envelope(gateway):
