@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import secrets
@@ -96,13 +97,18 @@ async def serve(config: dict[str, str], host: str, port: int, db_path: str, acce
         print(banner(notes), flush=True)
 
     app, ports = build_local(config, db_path)
+    # Everything built so far lives as long as the process: keep it out of the collector's way, and
+    # collect the young generation less often (measured: full collections paused the loop ~50 ms).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
     server = uvicorn.Server(
         uvicorn.Config(
             app, host=host, port=port, loop="auto", http="auto", access_log=access_log,
             log_level=config.get("LOG_LEVEL", "info").lower(), lifespan="off",
         )
     )
-    cron = asyncio.create_task(run_jobs_every(app.state.gateway, JOB_INTERVAL_SECONDS))
+    cron = asyncio.create_task(run_jobs_every(app.gateway, JOB_INTERVAL_SECONDS))
     try:
         await server.serve()
     finally:

@@ -50,13 +50,13 @@ class Default(WorkerEntrypoint):
         return await asgi.fetch(_get_app(self.env), request.js_object, self.env)
 
     async def scheduled(self, controller, env=None, ctx=None):
-        gateway = _get_app(self.env).state.gateway
+        gateway = _get_app(self.env).gateway
         await jobs.run_all(gateway)
 
     async def chat(self, body: Any, api_key: str):
         """RPC: an OpenAI chat request from a sibling Worker. Answers the completion as a dict,
         an SSE `Response` when `body.stream` is true, or `{"error": {...}}`."""
-        gateway = _get_app(self.env).state.gateway
+        gateway = _get_app(self.env).gateway
         ctx = gateway.new_context("chat")
         payload = body.to_py() if hasattr(body, "to_py") else dict(body)
         try:
@@ -69,7 +69,7 @@ class Default(WorkerEntrypoint):
 
     async def models(self, api_key: str):
         """RPC: the model list, as GET /v1/models answers it."""
-        gateway = _get_app(self.env).state.gateway
+        gateway = _get_app(self.env).gateway
         try:
             return await handle_models(gateway, {"authorization": f"Bearer {api_key}"})
         except GatewayError as error:

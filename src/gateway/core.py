@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from typing import Mapping
 
 from gateway.pipeline.auth import KeyAuthenticator, extract_key, is_admin_key
@@ -24,7 +24,7 @@ class Gateway:
     def new_context(self, endpoint: str, started: float | None = None) -> RequestContext:
         clock = self.ports.clock
         return RequestContext(
-            request_id="req_" + uuid.uuid4().hex,
+            request_id="req_" + os.urandom(16).hex(),
             endpoint=endpoint,
             started=clock.monotonic() if started is None else started,
             received_at=clock.now(),

@@ -96,3 +96,11 @@ def test_cors_preflight_and_exposed_headers(gateway, api_key):
 def test_health_reports_the_database(gateway):
     response = httpx.get(gateway.base_url + "/health")
     assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_openapi_documents_the_chat_route(gateway):
+    schema = httpx.get(gateway.base_url + "/openapi.json").json()
+    operation = schema["paths"]["/v1/chat/completions"]["post"]
+    body_schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert {"model", "messages"} <= set(body_schema["required"])
+    assert "/admin/keys" in schema["paths"]

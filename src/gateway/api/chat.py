@@ -1,21 +1,40 @@
-"""POST /v1/chat/completions, and the handler the Worker's RPC `chat` method shares with it."""
+"""POST /v1/chat/completions as a plain ASGI handler, and the function the Worker's RPC `chat`
+method shares with it (validation and pipeline are the same for both)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Mapping
 
-from fastapi import APIRouter, Request
-from starlette.responses import Response
-
-from gateway.api.responses import error_response, json_response, sse_response
+from gateway.api.asgi_io import Receive, Send, header_map, read_body, send_json, send_stream
 from gateway.api.schemas import ChatCompletionRequest
 from gateway.api.validation import parse_json_object, validate
 from gateway.core import Gateway
-from gateway.errors import GatewayError, PayloadTooLargeError
+from gateway.errors import GatewayError, InternalError
 from gateway.pipeline.chat import JsonResult, StreamResult
 from gateway.pipeline.context import RequestContext
 
-router = APIRouter()
+log = logging.getLogger("gateway.api")
+
+# For the OpenAPI document (the route itself bypasses FastAPI; see app.py).
+OPENAPI_OPERATION = {
+    "tags": ["OpenAI-compatible"],
+    "summary": "Create a chat completion (OpenAI format, any provider)",
+    "operationId": "create_chat_completion",
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": ChatCompletionRequest.model_json_schema()}},
+    },
+    "responses": {
+        "200": {"description": "A chat.completion object, or an SSE stream of chat.completion.chunk objects"},
+        "400": {"description": "Invalid request (the field is named in error.param)"},
+        "401": {"description": "Missing or invalid gateway key"},
+        "404": {"description": "Unknown model"},
+        "429": {"description": "Rate limited upstream (Retry-After)"},
+        "502": {"description": "Upstream unreachable or failing"},
+        "504": {"description": "Upstream timeout"},
+    },
+}
 
 
 async def handle_chat(
@@ -33,29 +52,22 @@ async def handle_chat(
         raise
 
 
-@router.post(
-    "/v1/chat/completions",
-    tags=["OpenAI-compatible"],
-    summary="Create a chat completion (OpenAI format, any provider)",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": ChatCompletionRequest.model_json_schema()}},
-        }
-    },
-)
-async def chat_completions(request: Request) -> Response:
-    gateway: Gateway = request.app.state.gateway
-    ctx = gateway.new_context("chat", request.scope.get("gateway.started"))
+async def chat_completions(gateway: Gateway, scope: dict[str, Any], receive: Receive, send: Send) -> None:
     clock = gateway.ports.clock
+    ctx = gateway.new_context("chat")
+    headers = header_map(scope)
     try:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > gateway.settings.max_body_bytes:
-            raise PayloadTooLargeError(f"The request body is larger than {gateway.settings.max_body_bytes} bytes.")
-        result = await handle_chat(gateway, ctx, request.headers, await request.body())
+        body = await read_body(receive, headers, gateway.settings.max_body_bytes)
+        result = await handle_chat(gateway, ctx, headers, body)
     except GatewayError as error:
-        return error_response(error, ctx.response_headers(clock.monotonic()))
-    headers = ctx.response_headers(clock.monotonic())
+        await send_json(send, error.status, error.envelope(), {**ctx.response_headers(clock.monotonic()), **error.headers})
+        return
+    except Exception:
+        log.exception("request %s: unexpected error", ctx.request_id)
+        error = InternalError("The gateway hit an unexpected error; it has been logged.")
+        await send_json(send, error.status, error.envelope(), ctx.response_headers(clock.monotonic()))
+        return
     if isinstance(result, StreamResult):
-        return sse_response(result.chunks, headers)
-    return json_response(result.payload, headers=headers)
+        await send_stream(send, receive, result.chunks, ctx.response_headers(clock.monotonic()))
+    else:
+        await send_json(send, 200, result.payload, ctx.response_headers(clock.monotonic()))

@@ -1,11 +1,11 @@
-"""Answers in the gateway's shapes: JSON, SSE streams, and the OpenAI error envelope."""
+"""FastAPI-side answers in the gateway's shapes: compact JSON and the OpenAI error envelope."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, Mapping
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from gateway.errors import GatewayError
 
@@ -26,11 +26,3 @@ def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | 
 def error_response(error: GatewayError, headers: Mapping[str, str] | None = None) -> Response:
     merged = {**(headers or {}), **error.headers}
     return FastJSONResponse(error.envelope(), status_code=error.status, headers=merged)
-
-
-def sse_response(chunks: AsyncIterator[bytes], headers: Mapping[str, str]) -> StreamingResponse:
-    return StreamingResponse(
-        chunks,
-        media_type="text/event-stream",
-        headers={**headers, "cache-control": "no-cache", "x-accel-buffering": "no"},
-    )
