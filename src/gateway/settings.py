@@ -41,6 +41,7 @@ class Settings:
     max_body_bytes: int = 25 * 1024 * 1024
     key_cache_seconds: float = 10.0
     catalog_cache_seconds: float = 60.0
+    usage_flush_seconds: float = 0.02  # usage rows finishing within this window share one write
     # The raw mapping, for provider settings whose names depend on the provider (`<PREFIX>_API_KEY`).
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -54,6 +55,7 @@ class Settings:
             max_body_bytes=int(_float(env, "MAX_BODY_BYTES", 25 * 1024 * 1024)),
             key_cache_seconds=_float(env, "KEY_CACHE_SECONDS", 10.0),
             catalog_cache_seconds=_float(env, "CATALOG_CACHE_SECONDS", 60.0),
+            usage_flush_seconds=_float(env, "USAGE_FLUSH_SECONDS", 0.02),
             env=env,
         )
 

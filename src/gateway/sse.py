@@ -47,6 +47,8 @@ class SseDecoder:
 
 
 def _parse_block(block: bytes) -> SseEvent | None:
+    if block.startswith(b"data: ") and b"\n" not in block:  # the usual one-line event
+        return SseEvent(data=block[6:].decode("utf-8", errors="replace"))
     data_lines = []
     event_name = None
     for line in block.decode("utf-8", errors="replace").split("\n"):
@@ -64,5 +66,17 @@ def _parse_block(block: bytes) -> SseEvent | None:
     return SseEvent(data="\n".join(data_lines), event=event_name)
 
 
+class EncodedChunk(dict):
+    """A chunk that still carries the exact JSON text it arrived as, so an upstream chunk the
+    gateway does not change is forwarded without being serialized again."""
+
+    __slots__ = ("json_text",)
+
+    def __init__(self, chunk: dict[str, Any], json_text: str) -> None:
+        super().__init__(chunk)
+        self.json_text = json_text
+
+
 def encode_chunk(chunk: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(chunk, separators=(",", ":")).encode() + b"\n\n"
+    text = chunk.json_text if type(chunk) is EncodedChunk else json.dumps(chunk, separators=(",", ":"))
+    return b"data: " + text.encode() + b"\n\n"

@@ -104,9 +104,18 @@ def test_request_that_never_reached_a_provider():
     assert (row["key_id"], row["user_id"], row["provider_id"], row["model_id"]) == (None, None, None, None)
 
 
+def record(db, *rows):
+    background = CollectingBackground()
+    recorder = accounting.UsageRecorder(db, background, delay_seconds=0)
+    for row in rows:
+        recorder.record(row)
+    asyncio.run(background.drain())
+    return background
+
+
 def test_record_writes_the_row_to_the_usage_log(db):
     row = accounting.usage_row(context(usage=Usage(input_tokens=10, output_tokens=5)), STARTED + 0.5)
-    asyncio.run(accounting.record(db, row))
+    record(db, row)
     stored = asyncio.run(usage_sql.newest(db, 10))
     assert len(stored) == 1
     assert stored[0]["request_id"] == "req_1"
@@ -116,11 +125,37 @@ def test_record_writes_the_row_to_the_usage_log(db):
 
 def test_a_row_that_cannot_be_written_is_logged_not_raised(db, caplog):
     row = accounting.usage_row(context(), STARTED + 0.5)
-    asyncio.run(accounting.record(db, row))
+    record(db, row)
     with caplog.at_level(logging.ERROR, logger="gateway.accounting"):
-        asyncio.run(accounting.record(db, row))  # same request id: the insert fails
+        record(db, row)  # same request id: the insert fails
     assert "req_1" in caplog.text
     assert len(asyncio.run(usage_sql.newest(db, 10))) == 1
+
+
+def test_rows_finishing_together_share_one_write(db, monkeypatch):
+    batches = []
+    real_batch = db.batch
+
+    async def counting_batch(statements):
+        batches.append(len(statements))
+        return await real_batch(statements)
+
+    monkeypatch.setattr(db, "batch", counting_batch)
+    rows = [dict(accounting.usage_row(context(), STARTED + 0.5), request_id=f"req_{n}") for n in range(5)]
+    record(db, *rows)
+    assert batches == [5]
+    assert len(asyncio.run(usage_sql.newest(db, 10))) == 5
+
+
+def test_a_bad_row_in_a_batch_loses_no_other(db):
+    first = accounting.usage_row(context(), STARTED + 0.5)
+    record(db, first)
+    second = dict(first, request_id="req_2")
+    third = dict(first, request_id="req_3")
+    background = record(db, second, first, third)  # 'first' again: a duplicate inside the batch
+    assert background.pending == []
+    stored = {row["request_id"] for row in asyncio.run(usage_sql.newest(db, 10))}
+    assert stored == {"req_1", "req_2", "req_3"}
 
 
 # --- ChatPipeline.fail: an error answer is accounted for after the response -----------------------

@@ -100,3 +100,13 @@ def test_encoded_chunks_decode_back_to_the_same_objects():
     events = decode_all([b"".join(encode_chunk(c) for c in chunks) + DONE])
     assert [json.loads(e.data) for e in events[:-1]] == chunks
     assert events[-1] == SseEvent(data="[DONE]")
+
+
+def test_an_unchanged_upstream_chunk_is_forwarded_byte_for_byte():
+    from gateway.sse import EncodedChunk
+
+    original = '{"id": "c1",  "choices": [], "usage": null}'  # spacing a re-encode would not keep
+    chunk = EncodedChunk({"id": "c1", "choices": [], "usage": None}, original)
+    assert chunk == {"id": "c1", "choices": [], "usage": None}
+    assert encode_chunk(chunk) == b"data: " + original.encode() + b"\n\n"
+    assert encode_chunk(dict(chunk)) == b'data: {"id":"c1","choices":[],"usage":null}\n\n'

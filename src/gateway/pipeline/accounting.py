@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
 
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import chat_cost
-from gateway.ports import Database, DatabaseError
+from gateway.ports import Background, Database, DatabaseError
 from gateway.storage import usage as usage_sql
 from gateway.timefmt import utc_text
 
@@ -63,9 +64,33 @@ def usage_row(ctx: RequestContext, finished: float, *, estimated: bool = False) 
     return row
 
 
-async def record(database: Database, row: dict[str, Any]) -> None:
-    try:
-        await usage_sql.insert(database, row)
-    except DatabaseError:
-        # The answer has gone out; losing its row must not crash the isolate, but must be visible.
-        log.exception("usage row %s could not be written", row.get("request_id"))
+class UsageRecorder:
+    """Writes usage rows after the answer, batched: rows that finish close together share one write
+    (one SQLite transaction locally, one D1 batch in the Worker). The first row of a batch schedules
+    the flush on the Background port, so the runtime keeps it alive (waitUntil) until it is written."""
+
+    def __init__(self, database: Database, background: Background, delay_seconds: float = 0.02) -> None:
+        self._db = database
+        self._background = background
+        self._delay = delay_seconds
+        self._pending: list[dict[str, Any]] = []
+
+    def record(self, row: dict[str, Any]) -> None:
+        self._pending.append(row)
+        if len(self._pending) == 1:
+            self._background.defer(self._flush())
+
+    async def _flush(self) -> None:
+        if self._delay > 0:
+            await asyncio.sleep(self._delay)  # let rows finishing meanwhile join this write
+        rows, self._pending = self._pending, []
+        try:
+            await usage_sql.insert_many(self._db, rows)
+        except DatabaseError:
+            # One bad row must not lose the others: write them one by one and log the failures.
+            for row in rows:
+                try:
+                    await usage_sql.insert(self._db, row)
+                except DatabaseError:
+                    # The answer has gone out; a lost row must be visible, but must not crash the isolate.
+                    log.exception("usage row %s could not be written", row.get("request_id"))

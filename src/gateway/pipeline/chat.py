@@ -37,6 +37,7 @@ class StreamResult:
 class ChatPipeline:
     def __init__(self, ports: Ports, settings: Settings, catalog: CatalogCache) -> None:
         self._ports = ports
+        self._usage = accounting.UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds)
         self._settings = settings
         self._catalog = catalog
         self._timeouts = Timeouts(connect=settings.connect_timeout_seconds, total=settings.upstream_timeout_seconds)
@@ -71,8 +72,7 @@ class ChatPipeline:
             self.finish(ctx)
 
     def finish(self, ctx: RequestContext, *, estimated: bool = False) -> None:
-        row = accounting.usage_row(ctx, self._ports.clock.monotonic(), estimated=estimated)
-        self._ports.background.defer(accounting.record(self._ports.database, row))
+        self._usage.record(accounting.usage_row(ctx, self._ports.clock.monotonic(), estimated=estimated))
 
     async def _relay(
         self,
@@ -99,6 +99,7 @@ class ChatPipeline:
                     events = decoder.flush()
                 finally:
                     ctx.upstream_seconds += clock.monotonic() - waited
+                out = []  # one write per upstream read, however many events it carried
                 for event in events:
                     try:
                         chunks = adapter.transform_event(event, state)
@@ -110,7 +111,9 @@ class ChatPipeline:
                         produced_chars += _content_chars(chunk)
                         if ctx.ttft_seconds is None and produced_chars:
                             ctx.ttft_seconds = clock.monotonic() - ctx.started
-                        yield encode_chunk(chunk)
+                        out.append(encode_chunk(chunk))
+                if out:
+                    yield b"".join(out)
             if not state.done and state.finish_reason is None:
                 raise UpstreamConnectError("the stream ended before the answer was complete")
             yield DONE

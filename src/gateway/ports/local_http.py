@@ -49,12 +49,16 @@ class AiohttpClient:
     def __init__(self, pool_size: int = 0) -> None:
         self._pool_size = pool_size  # 0 = unbounded: the gateway's concurrency is the caller's
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[Timeouts, aiohttp.ClientTimeout] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
         # Created lazily so it binds to the server's running event loop.
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300, keepalive_timeout=60)
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
+            # No cookie jar: provider calls are stateless, and cookie filtering costs on every request.
+            self._session = aiohttp.ClientSession(
+                connector=connector, auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._session
 
     async def send(
@@ -65,10 +69,12 @@ class AiohttpClient:
         body: bytes | None,
         timeouts: Timeouts,
     ) -> AiohttpResponse:
-        timeout = aiohttp.ClientTimeout(total=timeouts.total, sock_connect=timeouts.connect)
+        timeout = self._timeouts.get(timeouts)
+        if timeout is None:
+            timeout = self._timeouts[timeouts] = aiohttp.ClientTimeout(total=timeouts.total, sock_connect=timeouts.connect)
         try:
             response = await self._get_session().request(
-                method, url, headers=dict(headers), data=body, timeout=timeout, allow_redirects=False
+                method, url, headers=headers, data=body, timeout=timeout, allow_redirects=False
             )
         except asyncio.TimeoutError as exc:
             raise UpstreamTimeout(f"no answer from {_host(url)} in time") from exc

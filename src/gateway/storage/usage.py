@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.ports import Database
+from gateway.ports import Database, Statement
 
 USAGE_COLUMNS = (
     "request_id", "created_at", "key_id", "user_id", "org_id", "tier_id", "endpoint", "requested_model",
@@ -22,6 +22,11 @@ _INSERT_USAGE = (
 
 async def insert(db: Database, row: dict[str, Any]) -> None:
     await db.query(_INSERT_USAGE, [row.get(column) for column in USAGE_COLUMNS])
+
+
+async def insert_many(db: Database, rows: list[dict[str, Any]]) -> None:
+    """All rows in one batch: one transaction, all or nothing."""
+    await db.batch([Statement(_INSERT_USAGE, [row.get(column) for column in USAGE_COLUMNS]) for row in rows])
 
 
 async def newest(db: Database, limit: int) -> list[dict[str, Any]]:

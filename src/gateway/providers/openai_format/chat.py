@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 from gateway.errors import ErrorCategory, UpstreamError
 from gateway.providers.base import Endpoint, MalformedEvent, StreamState, UpstreamRequest
 from gateway.providers.openai_format import errors
-from gateway.sse import SseEvent
+from gateway.sse import EncodedChunk, SseEvent
 from gateway.usage import Usage
 
 
@@ -70,10 +70,11 @@ class OpenAIFormatChat:
         for choice in choices:
             if choice.get("finish_reason"):
                 state.finish_reason = choice["finish_reason"]
-        if not state.include_usage:
-            if not choices and usage is not None:
-                return []  # the usage-only chunk the client did not ask for
-            chunk.pop("usage", None)
+        if state.include_usage:
+            return [EncodedChunk(chunk, event.data)]  # unchanged: forwarded as it came
+        if not choices and usage is not None:
+            return []  # the usage-only chunk the client did not ask for
+        chunk.pop("usage", None)
         return [chunk]
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError:
