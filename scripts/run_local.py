@@ -51,7 +51,7 @@ def load_config(root: Path = ROOT, environ: Mapping[str, str] = os.environ) -> d
 
 def build_local(config: Mapping[str, str], db_path: str | Path):
     """The local ports and app; also what the tests serve."""
-    database = SQLiteDatabase(db_path)
+    database = SQLiteDatabase(db_path, own_thread=True)
     database.migrate(ROOT / "migrations", ROOT / "d1_views.sql")
     ports = Ports(database=database, http=AiohttpClient(), background=AsyncioBackground(), clock=SystemClock())
     return create_app(ports, Settings.from_env(config)), ports

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Awaitable, Sequence
 
@@ -23,11 +24,14 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
 class SQLiteDatabase:
     """SQLite with D1's semantics: foreign keys on, a batch is one transaction.
 
-    Queries run on the event loop thread: they take tens of microseconds on an indexed local
-    file, less than a hop to a worker thread would cost.
+    With `own_thread=True` (the local runtime) every statement runs on one dedicated thread, so
+    disk writes — WAL appends and the fsync of checkpoints — never stall the event loop; measured by
+    scripts/bench.py, writing usage rows on the loop thread cost ~5 ms p50 / ~15 ms p99 at 32 clients.
+    The hot path itself reads nothing here (keys and the catalog are cached), so the thread hop
+    costs requests nothing. Without it (tests, Pyodide, which has no threads) statements run inline.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, own_thread: bool = False) -> None:
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._conn.row_factory = _dict_row
         self._conn.execute("PRAGMA foreign_keys = ON")
@@ -35,8 +39,10 @@ class SQLiteDatabase:
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
         self._conn.execute("PRAGMA busy_timeout = 5000")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite") if own_thread else None
 
     def migrate(self, migrations_dir: Path, views_file: Path | None = None) -> list[str]:
+        """Called once at start, before serving."""
         self._conn.row_factory = None
         try:
             applied = apply_migrations(self._conn, migrations_dir)
@@ -47,6 +53,17 @@ class SQLiteDatabase:
         return applied
 
     async def query(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
+        return await self._run(self._query, sql, params)
+
+    async def batch(self, statements: Sequence[Statement]) -> list[QueryResult]:
+        return await self._run(self._batch, statements)
+
+    async def _run(self, work, *args):
+        if self._executor is None:
+            return work(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
+
+    def _query(self, sql: str, params: Sequence[Any]) -> QueryResult:
         try:
             cursor = self._conn.execute(sql, tuple(params))
             rows = cursor.fetchall()
@@ -54,7 +71,7 @@ class SQLiteDatabase:
             raise DatabaseError(str(exc)) from exc
         return QueryResult(rows=rows, changes=max(cursor.rowcount, 0), last_row_id=cursor.lastrowid)
 
-    async def batch(self, statements: Sequence[Statement]) -> list[QueryResult]:
+    def _batch(self, statements: Sequence[Statement]) -> list[QueryResult]:
         results = []
         try:
             self._conn.execute("BEGIN")
@@ -69,6 +86,8 @@ class SQLiteDatabase:
         return results
 
     def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
         self._conn.close()
 
 
