@@ -108,3 +108,4 @@ def test_an_error_that_already_names_its_provider_is_not_renamed():
     error = UpstreamError(ErrorCategory.AUTH, "ollama: no key", provider="ollama")
     error.attribute_to("openai")
     assert (error.provider, error.message) == ("ollama", "ollama: no key")
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,28 @@ def test_migrate_applies_once_and_leaves_dict_rows():
     rows = run(database.query("SELECT id, daily_request_limit FROM tiers WHERE id = 'free'")).rows
     assert rows == [{"id": "free", "daily_request_limit": 10}]
     database.close()
+
+
+@pytest.mark.skipif(sys.platform == "emscripten", reason="Pyodide has no threads; the Worker uses D1")
+def test_own_thread_mode_runs_statements_off_the_event_loop(tmp_path):
+    import threading
+
+    database = SQLiteDatabase(tmp_path / "threaded.sqlite3", own_thread=True)
+    database.migrate(MIGRATIONS)
+    try:
+        async def scenario():
+            seen = await database.query("SELECT COUNT(*) AS n FROM tiers")
+            with pytest.raises(DatabaseError):
+                await database.batch([
+                    Statement("INSERT INTO tiers (id, name) VALUES ('t1', 'T1')"),
+                    Statement("INSERT INTO tiers (id, name) VALUES ('t1', 'again')"),
+                ])
+            after = await database.query("SELECT COUNT(*) AS n FROM tiers WHERE id = 't1'")
+            return seen.rows[0]["n"], after.rows[0]["n"], threading.get_ident()
+
+        tiers, inserted, loop_thread = asyncio.run(scenario())
+        assert (tiers, inserted) == (4, 0)  # the seeded tiers; the failed batch left nothing behind
+        worker_threads = {t.ident for t in threading.enumerate() if t.name.startswith("sqlite")}
+        assert worker_threads and loop_thread not in worker_threads
+    finally:
+        database.close()
