@@ -12,24 +12,38 @@ import time
 from typing import Any, AsyncIterator, Mapping, Sequence
 
 import js
-from pyodide.ffi import JsException, create_proxy, to_js
+from pyodide.ffi import JsException, create_proxy, jsnull, to_js
 
 from gateway.ports import DatabaseError, QueryResult, Statement, Timeouts, UpstreamConnectError, UpstreamTimeout
 
 
 def _js_args(params: Sequence[Any]) -> list[Any]:
-    # D1 wants null, not undefined, for SQL NULL; ints and floats and strings pass as they are.
-    return [js.null if value is None else value for value in params]
+    # D1 wants null, not undefined (what a Python None becomes in a JS call), for SQL NULL;
+    # ints and floats and strings pass as they are.
+    return [jsnull if value is None else value for value in params]
+
+
+def _message(exc: JsException) -> str:
+    """The JS error's own message ('D1_ERROR: ...'), without the 'Error: ' that str() adds."""
+    return getattr(exc, "message", None) or str(exc)
+
+
+def _is_null(value: Any) -> bool:
+    return value is None or value is jsnull  # JS null arrives as `jsnull` in Pyodide >= 0.28
 
 
 def _result(result: Any) -> QueryResult:
-    results = result.get("results") if isinstance(result, dict) else getattr(result, "results", None)
-    meta = (result.get("meta") if isinstance(result, dict) else getattr(result, "meta", None)) or {}
-    if not isinstance(meta, dict):
-        meta = meta.to_py()
-    rows = list(results or [])
-    rows = [row.to_py() if hasattr(row, "to_py") else dict(row) for row in rows]
-    return QueryResult(rows=rows, changes=int(meta.get("changes") or 0), last_row_id=meta.get("last_row_id"))
+    # Through the SDK's binding wrapper (how the Worker sees env.DB) a D1 result arrives already
+    # converted, with JS null as None; from an unwrapped binding it is a JS object, whose nulls to_py()
+    # leaves as `jsnull`.
+    if not isinstance(result, dict):
+        result = result.to_py()
+    rows = [{name: None if _is_null(value) else value for name, value in row.items()}
+            for row in result.get("results") or ()]
+    meta = result.get("meta") or {}
+    last_row_id = meta.get("last_row_id")
+    return QueryResult(rows=rows, changes=int(meta.get("changes") or 0),
+                       last_row_id=None if _is_null(last_row_id) else last_row_id)
 
 
 class D1Database:
@@ -46,14 +60,15 @@ class D1Database:
         try:
             return _result(await self._prepare(sql, params).all())
         except JsException as exc:
-            raise DatabaseError(str(exc)) from exc
+            raise DatabaseError(_message(exc)) from exc
 
     async def batch(self, statements: Sequence[Statement]) -> list[QueryResult]:
-        prepared = [self._prepare(s.sql, s.params) for s in statements]
         try:
+            # bind() validates its values synchronously (D1_TYPE_ERROR), so preparing is inside the try.
+            prepared = [self._prepare(s.sql, s.params) for s in statements]
             results = await self._db.batch(prepared)
         except JsException as exc:
-            raise DatabaseError(str(exc)) from exc
+            raise DatabaseError(_message(exc)) from exc
         return [_result(result) for result in results]
 
 
@@ -74,7 +89,7 @@ class FetchResponse:
         return buffer.to_bytes()
 
     async def iter_bytes(self) -> AsyncIterator[bytes]:
-        if self._response.body is None:
+        if _is_null(self._response.body):  # HEAD, 204, 304: the body is JS null
             return
         self._reader = self._response.body.getReader()
         while True:
@@ -89,7 +104,7 @@ class FetchResponse:
     def close(self) -> None:
         if self._reader is not None:
             self._reader.cancel()  # a promise; nothing waits on it
-        elif self._response.body is not None and not self._response.bodyUsed:
+        elif not _is_null(self._response.body) and not self._response.bodyUsed:
             self._response.body.cancel()
 
 
@@ -165,18 +180,55 @@ class EnvMapping(Mapping[str, str]):
         return 0
 
 
-def sse_response(chunks: AsyncIterator[bytes]) -> Any:
-    """A JS Response whose body is pulled from an async iterator of SSE bytes (for RPC callers)."""
-    iterator = chunks.__aiter__()
+class _SseSource:
+    """The underlying source of an SSE ReadableStream: one chunk per pull. A reader that cancels closes
+    the iterator (for the chat relay that runs its `finally`: upstream closed, usage billed as
+    cancelled); a pull in flight at that moment is cancelled where it waits."""
 
-    async def pull(controller: Any) -> None:
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._iterator = chunks.__aiter__()
+        self._next: asyncio.Future | None = None
+        self._proxies = [create_proxy(self.pull), create_proxy(self.cancel)]
+
+    def js_source(self) -> Any:
+        pull, cancel = self._proxies
+        return to_js({"pull": pull, "cancel": cancel}, dict_converter=js.Object.fromEntries)
+
+    async def pull(self, controller: Any) -> None:
+        self._next = asyncio.ensure_future(self._iterator.__anext__())
         try:
-            chunk = await iterator.__anext__()
+            chunk = await self._next
         except StopAsyncIteration:
             controller.close()
+            self._release()
             return
+        except asyncio.CancelledError:
+            return  # the reader cancelled while this pull waited
+        except BaseException:
+            self._release()
+            raise  # the stream errors with it
+        finally:
+            self._next = None
         controller.enqueue(to_js(chunk))
 
-    source = to_js({"pull": create_proxy(pull)}, dict_converter=js.Object.fromEntries)
+    async def cancel(self, reason: Any = None) -> None:
+        if self._next is not None:
+            self._next.cancel()
+        else:
+            aclose = getattr(self._iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        self._release()
+
+    def _release(self) -> None:
+        # The JS stream calls neither method again; let the current call return before destroying.
+        proxies, self._proxies = self._proxies, []
+        if proxies:
+            asyncio.get_running_loop().call_soon(lambda: [proxy.destroy() for proxy in proxies])
+
+
+def sse_response(chunks: AsyncIterator[bytes]) -> Any:
+    """A JS Response whose body is pulled from an async iterator of SSE bytes (for RPC callers)."""
+    stream = js.ReadableStream.new(_SseSource(chunks).js_source())
     headers = to_js({"content-type": "text/event-stream"}, dict_converter=js.Object.fromEntries)
-    return js.Response.new(js.ReadableStream.new(source), to_js({"headers": headers}, dict_converter=js.Object.fromEntries))
+    return js.Response.new(stream, to_js({"headers": headers}, dict_converter=js.Object.fromEntries))
