@@ -384,6 +384,23 @@ def _pair(a: float | None, b: float | None, signed: bool = False) -> str:
     return f"{_ms(a, signed)}/{_ms(b, signed)}"
 
 
+def _table_row(r: Row, fifth: str) -> tuple[str, ...]:
+    d, g = r.direct, r.gateway
+    return (
+        f"c={r.concurrency}",
+        _pair(percentile(d.latencies_ms, 50), percentile(d.latencies_ms, 99)),
+        _pair(percentile(g.latencies_ms, 50), percentile(g.latencies_ms, 99)),
+        _pair(r.added(50), r.added(99), signed=True),
+        fifth,
+        f"{d.rps:.0f}/{g.rps:.0f}",
+        f"{d.error_count}/{g.error_count}",
+        "-" if r.gateway_cpu_ms_per_request is None else f"{r.gateway_cpu_ms_per_request:.2f}",
+        f"{r.box_busy_percent:.0f}/{r.box_steal_percent:.0f}%",
+        f"{r.rss_mb:.0f}/{r.peak_rss_mb:.0f}",
+        r.verdict(),
+    )
+
+
 def format_table(rows: list[Row]) -> str:
     non_stream = [row for row in rows if row.mode == "non-stream"]
     streams = [row for row in rows if row.mode == "stream"]
@@ -391,45 +408,18 @@ def format_table(rows: list[Row]) -> str:
     if non_stream:
         head = ("non-stream", "direct p50/p99", "gateway p50/p99", "ADDED p50/p99", "hdr p50/p99", "rps d/g",
                 "err d/g", "gw CPU ms/req", "box busy/steal", "RSS/peak MB", "target")
-        body = []
-        for r in non_stream:
-            d, g = r.direct, r.gateway
-            body.append((
-                f"c={r.concurrency}",
-                _pair(percentile(d.latencies_ms, 50), percentile(d.latencies_ms, 99)),
-                _pair(percentile(g.latencies_ms, 50), percentile(g.latencies_ms, 99)),
-                _pair(r.added(50), r.added(99), signed=True),
-                _pair(percentile(g.overhead_ms, 50), percentile(g.overhead_ms, 99)),
-                f"{d.rps:.0f}/{g.rps:.0f}",
-                f"{d.error_count}/{g.error_count}",
-                "-" if r.gateway_cpu_ms_per_request is None else f"{r.gateway_cpu_ms_per_request:.2f}",
-                f"{r.box_busy_percent:.0f}/{r.box_steal_percent:.0f}%",
-                f"{r.rss_mb:.0f}/{r.peak_rss_mb:.0f}",
-                r.verdict(),
-            ))
-        out += _columns(head, body)
+        out += _columns(head, [
+            _table_row(r, _pair(percentile(r.gateway.overhead_ms, 50), percentile(r.gateway.overhead_ms, 99)))
+            for r in non_stream
+        ])
     if streams:
         if out:
             out.append("")
         head = ("stream", "direct p50/p99", "gateway p50/p99", "ADDED p50/p99", "TTFT added p50/p99", "rps d/g",
                 "err d/g", "gw CPU ms/stream", "box busy/steal", "RSS/peak MB", "target")
-        body = []
-        for r in streams:
-            d, g = r.direct, r.gateway
-            body.append((
-                f"c={r.concurrency}",
-                _pair(percentile(d.latencies_ms, 50), percentile(d.latencies_ms, 99)),
-                _pair(percentile(g.latencies_ms, 50), percentile(g.latencies_ms, 99)),
-                _pair(r.added(50), r.added(99), signed=True),
-                _pair(r.added(50, "ttft_ms"), r.added(99, "ttft_ms"), signed=True),
-                f"{d.rps:.0f}/{g.rps:.0f}",
-                f"{d.error_count}/{g.error_count}",
-                "-" if r.gateway_cpu_ms_per_request is None else f"{r.gateway_cpu_ms_per_request:.2f}",
-                f"{r.box_busy_percent:.0f}/{r.box_steal_percent:.0f}%",
-                f"{r.rss_mb:.0f}/{r.peak_rss_mb:.0f}",
-                r.verdict(),
-            ))
-        out += _columns(head, body)
+        out += _columns(head, [
+            _table_row(r, _pair(r.added(50, "ttft_ms"), r.added(99, "ttft_ms"), signed=True)) for r in streams
+        ])
     out += [
         "",
         "ADDED = gateway minus direct percentile (what a client pays); hdr = the gateway's x-gateway-overhead-ms;",
