@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
-DEFAULT_CORS_HEADERS = ("authorization", "content-type", "x-api-key", "x-request-id", "x-gateway-tags")
+# Any request header: the official SDKs send their own (x-stainless-*, openai-organization, ...), and
+# credentials travel in headers, never cookies, so there is nothing a wildcard would expose.
+DEFAULT_CORS_HEADERS = ("*",)
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -50,6 +52,7 @@ class Settings:
         return cls(
             admin_key=env.get("GATEWAY_ADMIN_KEY") or None,
             cors_allow_origins=_list(env.get("CORS_ALLOW_ORIGINS"), ("*",)),
+            cors_allow_headers=_list(env.get("CORS_ALLOW_HEADERS"), DEFAULT_CORS_HEADERS),
             connect_timeout_seconds=_float(env, "CONNECT_TIMEOUT_SECONDS", 10.0),
             upstream_timeout_seconds=_float(env, "UPSTREAM_TIMEOUT_SECONDS", 120.0),
             max_body_bytes=int(_float(env, "MAX_BODY_BYTES", 25 * 1024 * 1024)),

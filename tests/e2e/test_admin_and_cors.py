@@ -83,6 +83,14 @@ def test_cors_preflight_and_exposed_headers(gateway, api_key):
     )
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == origin
+    # The OpenAI JS SDK in a browser sends its own headers; the preflight must allow them.
+    sdk_preflight = httpx.options(
+        gateway.base_url + "/v1/chat/completions",
+        headers={"origin": origin, "access-control-request-method": "POST",
+                 "access-control-request-headers": "authorization, content-type, x-stainless-os, x-stainless-retry-count"},
+    )
+    assert sdk_preflight.status_code == 200
+    assert "x-stainless-os" in sdk_preflight.headers["access-control-allow-headers"].lower()
     response = httpx.get(gateway.base_url + "/v1/models", headers={"origin": origin, "authorization": f"Bearer {api_key}"})
     assert response.headers["access-control-allow-origin"] == origin
     assert "x-request-id" in response.headers["access-control-expose-headers"]
