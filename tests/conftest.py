@@ -74,8 +74,30 @@ class GatewayServer:
         raise AssertionError(f"no usage row for {request_id}")
 
 
+# Where each provider's wire format lives on the emulator: the real API's path, under /<provider>.
+EMULATED_BASE_PATHS = {
+    "ANTHROPIC": "/anthropic",
+    "GEMINI": "/gemini",
+    "DEEPSEEK": "/deepseek",
+    "GROQ": "/groq/openai/v1",
+    "XAI": "/xai/v1",
+    "PERPLEXITY": "/perplexity",
+    "TOGETHER": "/together/v1",
+}
+
+
+def provider_key(prefix: str) -> str:
+    """The provider key the test gateway holds for a provider (env level)."""
+    return f"test-{prefix.lower()}-key"
+
+
 def gateway_config(emulator_url: str, **overrides: str) -> dict[str, str]:
+    providers = {}
+    for prefix, path in EMULATED_BASE_PATHS.items():
+        providers[f"{prefix}_API_KEY"] = provider_key(prefix)
+        providers[f"{prefix}_BASE_URL"] = emulator_url + path
     return {
+        **providers,
         "GATEWAY_ADMIN_KEY": ADMIN_KEY,
         "OPENAI_API_KEY": OPENAI_TEST_KEY,
         "OPENAI_BASE_URL": emulator_url + "/v1",
