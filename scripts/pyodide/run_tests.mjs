@@ -28,7 +28,7 @@ const WHEELS_LIST = join(ROOT, "requirements", "pyodide-wheels.txt");
 
 // The tests that run here. tests/unit is the core (plain Python); tests/cloudflare exercises the
 // Cloudflare adapters against the stand-ins and only runs here (it imports `js`).
-const TEST_DIRS = ["tests/unit", "tests/cloudflare"];
+const TEST_DIRS = ["tests/unit", "tests/providers", "tests/cloudflare"];
 // Test modules that stay on CPython, and why.
 const CPYTHON_ONLY = {
   "tests/unit/test_validation.py": "needs pydantic; pydantic_core has no wasm build reachable offline",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+import json
+from typing import Any, Mapping
 
 from gateway.errors import ErrorCategory
 
@@ -38,3 +39,11 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def parse_json(body: bytes) -> Any:
+    """An error body as JSON, or None when it is not JSON (a proxy in between may answer HTML)."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None

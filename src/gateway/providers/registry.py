@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from gateway.providers import openai, openai_compatible
+from gateway.providers import anthropic, deepseek, gemini, groq, openai, openai_compatible, perplexity, together, xai
 from gateway.providers.base import ProviderManifest
 
 _MANIFESTS: dict[str, ProviderManifest] = {
-    manifest.name: manifest for manifest in (openai.MANIFEST, openai_compatible.MANIFEST)
+    manifest.name: manifest for manifest in (
+        openai.MANIFEST, openai_compatible.MANIFEST, anthropic.MANIFEST,
+        deepseek.MANIFEST, groq.MANIFEST, xai.MANIFEST, perplexity.MANIFEST, together.MANIFEST,
+        gemini.MANIFEST,
+    )
 }
 
 

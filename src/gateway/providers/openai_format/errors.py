@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping
 
 from gateway.errors import ErrorCategory, UpstreamError
-from gateway.providers.classify import category_for_status, retry_after_seconds
+from gateway.providers.classify import category_for_status, parse_json, retry_after_seconds
 
 _CODE_CATEGORIES = {
     "context_length_exceeded": ErrorCategory.CONTEXT_LENGTH,
@@ -31,10 +30,7 @@ _MESSAGE_HINTS = (
 
 def error_fields(body: bytes) -> dict[str, Any]:
     """The `error` object of an OpenAI-style body, or {} when the body is not one."""
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return {}
+    payload = parse_json(body)
     if not isinstance(payload, dict):
         return {}
     error = payload.get("error")

@@ -1,0 +1,12 @@
+"""Google Gemini (Gemini API `generateContent` / `streamGenerateContent`) behind the OpenAI format."""
+
+from gateway.providers.base import ProviderManifest
+from gateway.providers.gemini.api import DEFAULT_BASE_URL
+from gateway.providers.gemini.chat import CHAT
+
+MANIFEST = ProviderManifest(
+    name="gemini",
+    display_name="Google Gemini",
+    default_base_url=DEFAULT_BASE_URL,
+    chat=CHAT,
+)

@@ -1,0 +1,7 @@
+"""Together AI: the OpenAI format; streams carry usage on their last chunk."""
+
+from gateway.providers.base import ProviderManifest
+from gateway.providers.together.api import DEFAULT_BASE_URL
+from gateway.providers.together.chat import CHAT
+
+MANIFEST = ProviderManifest(name="together", display_name="Together AI", default_base_url=DEFAULT_BASE_URL, chat=CHAT)

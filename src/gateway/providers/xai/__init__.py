@@ -1,0 +1,7 @@
+"""xAI (Grok): the OpenAI format; reasoning models answer `reasoning_content` and take `reasoning_effort`."""
+
+from gateway.providers.base import ProviderManifest
+from gateway.providers.xai.api import DEFAULT_BASE_URL
+from gateway.providers.xai.chat import CHAT
+
+MANIFEST = ProviderManifest(name="xai", display_name="xAI", default_base_url=DEFAULT_BASE_URL, chat=CHAT)
