@@ -1,7 +1,7 @@
 """The Worker's composition root: build the Cloudflare ports once per isolate and serve the app.
 
 `fetch` goes through the runtime SDK's ASGI bridge; `scheduled` runs the job registry; the RPC
-methods (`chat`, `models`) serve sibling Workers over service bindings through the same handlers
+methods (`chat`, `embeddings`, `models`) serve sibling Workers over service bindings through the same handlers
 as HTTP.
 """
 
@@ -14,12 +14,14 @@ from workers import WorkerEntrypoint
 import asgi
 from gateway import jobs
 from gateway.api.chat import handle_chat
+from gateway.api.embeddings import handle_embeddings
 from gateway.api.models import handle_models
 from gateway.app import create_app
 from gateway.errors import GatewayError
 from gateway.pipeline.chat import StreamResult
 from gateway.ports import Ports
 from gateway.ports.cloudflare import (
+    AiBinding,
     D1Database,
     EnvMapping,
     FetchClient,
@@ -40,6 +42,7 @@ def _get_app(env: Any):
             http=FetchClient(),
             background=WaitUntilBackground(),
             clock=WorkersClock(),
+            ai=AiBinding(env.AI) if getattr(env, "AI", None) is not None else None,
         )
         _app = create_app(ports, Settings.from_env(EnvMapping(env)))
     return _app
@@ -65,6 +68,18 @@ class Default(WorkerEntrypoint):
             return {**error.envelope(), "status": error.status}
         if isinstance(result, StreamResult):
             return sse_response(result.chunks)
+        return result.payload
+
+    async def embeddings(self, body: Any, api_key: str):
+        """RPC: an OpenAI embeddings request from a sibling Worker. Answers the list as a dict, or
+        `{"error": {...}, "status": N}`."""
+        gateway = _get_app(self.env).gateway
+        ctx = gateway.new_context("embeddings")
+        payload = body.to_py() if hasattr(body, "to_py") else dict(body)
+        try:
+            result = await handle_embeddings(gateway, ctx, {"authorization": f"Bearer {api_key}"}, payload)
+        except GatewayError as error:
+            return {**error.envelope(), "status": error.status}
         return result.payload
 
     async def models(self, api_key: str):

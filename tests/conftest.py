@@ -17,6 +17,8 @@ from scripts.run_local import build_local
 
 ADMIN_KEY = "test-admin-key"
 OPENAI_TEST_KEY = "sk-test-openai-key"
+CLOUDFLARE_ACCOUNT_ID = "test-account-id"
+CLOUDFLARE_API_TOKEN = "test-cloudflare-token"
 
 
 class GatewayServer:
@@ -103,6 +105,9 @@ def gateway_config(emulator_url: str, **overrides: str) -> dict[str, str]:
         "OPENAI_BASE_URL": emulator_url + "/v1",
         "CORS_ALLOW_ORIGINS": "https://app.example.com",
         "LOCAL_VLLM_API_KEY": "vllm-secret",  # a custom provider's optional key, by its env name
+        "CLOUDFLARE_ACCOUNT_ID": CLOUDFLARE_ACCOUNT_ID,  # Workers AI over REST (the Worker uses the AI binding)
+        "CLOUDFLARE_API_TOKEN": CLOUDFLARE_API_TOKEN,
+        "CLOUDFLARE_API_BASE_URL": emulator_url + "/cloudflare/client/v4",
         **overrides,
     }
 

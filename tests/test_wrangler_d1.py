@@ -396,9 +396,10 @@ def test_v_provider_health(d1: dict[str, Any]) -> None:
         }
     _assert_view(d1["v_provider_health"], expected, "provider_id")
     got = _by_key(d1["v_provider_health"], "provider_id")
-    # The seed is built so that the windows matter: the two-day-old Workers AI request is out of the day,
-    # the three-hour-old Anthropic error is in the day but not the hour, groq has health rows only.
-    assert ("workers-ai",) not in got
+    # The seed is built so that the windows matter: the two-day-old Workers AI request is out of the day
+    # (Workers AI is listed for its catalog row alone), the three-hour-old Anthropic error is in the day
+    # but not the hour, groq has health rows only.
+    assert got[("workers-ai",)]["requests_last_day"] == 0
     assert got[("anthropic",)]["errors_last_day"] == got[("anthropic",)]["errors_last_hour"] + 1
     assert got[("groq",)]["requests_last_day"] == 0 and got[("groq",)]["models"] == 1
     assert got[("openai",)]["open_circuits"] == 1

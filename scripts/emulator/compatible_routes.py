@@ -11,9 +11,17 @@ from aiohttp import web
 from scripts.emulator import compatible_wire, openai_wire as wire
 
 
+# provider -> the path of its embeddings endpoint (OpenAI's embeddings handling and bodies, as they are)
+EMBEDDINGS_PATHS = {"together": "/together/v1/embeddings"}
+
+
 def register(router: web.UrlDispatcher) -> None:
+    from scripts.emulator import server  # loaded by now: server.create_app calls this
+
     for provider, path in compatible_wire.CHAT_PATHS.items():
         router.add_post(path, _chat_handler(provider))
+    for path in EMBEDDINGS_PATHS.values():
+        router.add_post(path, server.embeddings)
 
 
 def _chat_handler(provider: str):

@@ -1,5 +1,6 @@
-"""Gemini API routes on the emulator: `POST /gemini/v1beta/models/{model}:generateContent` and
-`:streamGenerateContent` (`?alt=sse` for SSE; without it, Google's JSON-array stream).
+"""Gemini API routes on the emulator: `POST /gemini/v1beta/models/{model}:generateContent`,
+`:streamGenerateContent` (`?alt=sse` for SSE; without it, Google's JSON-array stream) and
+`:batchEmbedContents`.
 
 The key is taken from the `x-goog-api-key` header or the `key` query parameter, as Google takes it.
 Recording, delays, transport faults (reset, stall, 500-once) and SSE writing are server.py's.
@@ -53,6 +54,8 @@ async def _fault(request: web.Request, state: server.EmulatorState, knobs: Knobs
 async def generate(request: web.Request) -> web.StreamResponse:
     state, raw, body = await server._receive(request)
     model, _, action = request.match_info["model_action"].partition(":")
+    if action == "batchEmbedContents":
+        return await _batch_embed(request, state, raw, body, model)
     if action not in ("generateContent", "streamGenerateContent"):
         return _json(state, 404, wire.error(404, f"Method not found: {action or '(none)'}."))
     if not _has_key(request):
@@ -90,3 +93,26 @@ async def generate(request: web.Request) -> web.StreamResponse:
     first_delay = slow_delay if slow else server._ms(knobs.ttft_ms, config.ttft_ms)
     interval = server._ms(knobs.chunk_interval_ms, config.chunk_interval_ms)
     return await server._stream(request, state, events, first_delay, interval, cut=knobs.fault == "cut-stream")
+
+
+async def _batch_embed(
+    request: web.Request, state: server.EmulatorState, raw: bytes, body: object, model: str
+) -> web.StreamResponse:
+    if not _has_key(request):
+        return _json(state, 403, wire.unregistered_caller())
+    if not isinstance(body, dict):
+        return _json(state, 400, wire.invalid_argument("Invalid JSON payload received. Unexpected token."))
+    problem = wire.batch_embed_problem(body, model)
+    if problem is not None:
+        return _json(state, 400, wire.invalid_argument(problem))
+    try:
+        knobs = parse_knobs(request.headers, wire.embed_texts(body))
+    except KnobError as exc:
+        return _json(state, 400, wire.invalid_argument(str(exc)))
+    config = state.config
+    await server._sleep(server._ms(knobs.latency_ms, config.latency_ms))
+    if (answered := await _fault(request, state, knobs, raw, model)) is not None:
+        return answered
+    if knobs.fault == "slow-first-token":
+        await server._sleep(server._ms(knobs.ttft_ms, config.slow_first_token_ms))
+    return _json(state, 200, wire.batch_embed_contents(body))

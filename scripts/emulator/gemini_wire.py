@@ -16,6 +16,7 @@ The reply and token rules are openai_wire's, applied to the Gemini request read 
 from __future__ import annotations
 
 import json
+import struct
 
 from scripts.emulator import openai_wire
 from scripts.emulator.openai_wire import Reply, encode, plan_reply
@@ -162,6 +163,47 @@ def stream_chunks(model: str, response_id: str, reply: Reply, candidates: int, f
     if fault == "malformed-chunk":
         events.insert(len(events) // 2, SSE_MALFORMED)
     return events
+
+
+# ---- embeddings (`:batchEmbedContents`) ----------------------------------------------------------
+#
+# Each request's text is its content's `text` parts joined with a single space; its vector is
+# openai_wire.embedding_vector(text, outputDimensionality or EMBEDDING_DIMS) read as float32 values, so
+# Gemini vectors equal what the OpenAI route answers for the same text and dimensions. Google answers
+# floats only and no token counts.
+
+
+def embed_texts(body: dict) -> list[str]:
+    requests = body.get("requests")
+    if not isinstance(requests, list):
+        return []
+    return [content_text(r.get("content")) if isinstance(r, dict) else "" for r in requests]
+
+
+def batch_embed_problem(body: dict, model: str) -> str | None:
+    """Google's INVALID_ARGUMENT message for a malformed batch, or None."""
+    requests = body.get("requests")
+    if not isinstance(requests, list) or not requests:
+        return "* BatchEmbedContentsRequest.requests: requests is not specified\n"
+    for index, request in enumerate(requests):
+        if not isinstance(request, dict) or not isinstance(request.get("content"), dict):
+            return f"* BatchEmbedContentsRequest.requests[{index}].content: content is not specified\n"
+        if request.get("model") != f"models/{model}":
+            return (f"Model name in the request ({request.get('model')}) does not match the model in the URL "
+                    f"(models/{model}) at requests[{index}].")
+        dims = request.get("outputDimensionality")
+        if dims is not None and (not isinstance(dims, int) or not 0 < dims <= 4096):
+            return f"* BatchEmbedContentsRequest.requests[{index}].output_dimensionality: must be positive\n"
+    return None
+
+
+def batch_embed_contents(body: dict) -> dict:
+    embeddings = []
+    for request, text in zip(body["requests"], embed_texts(body)):
+        dims = request.get("outputDimensionality") or openai_wire.EMBEDDING_DIMS
+        packed = openai_wire.embedding_vector(text, dims)
+        embeddings.append({"values": list(struct.unpack(f"<{dims}f", packed))})
+    return {"embeddings": embeddings}
 
 
 # ---- errors ---------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 
 import { loadPyodide } from "pyodide";
 
+import { createAi } from "./ai_standin.mjs";
 import { createD1 } from "./d1_standin.mjs";
 import { createWorkerd, ExecutionContext, WaitUntilCollector } from "./workerd_standins.mjs";
 
@@ -120,10 +121,10 @@ pyodide.registerJsModule("pyodide_standins", {
   waitUntil,
   createD1: () => createD1(ROOT),
   newExecutionContext: () => new ExecutionContext(waitUntil),
-  // A fresh env for one test: a new D1 database as DB, plus the given vars (strings).
+  // A fresh env for one test: a new D1 database as DB, a Workers AI stand-in as AI, plus the given vars.
   resetEnv(vars) {
     for (const key of Object.keys(env)) delete env[key];
-    Object.assign(env, vars ?? {}, { DB: createD1(ROOT) });
+    Object.assign(env, vars ?? {}, { DB: createD1(ROOT), AI: createAi() });
     waitUntil.pending.length = 0;
     return env;
   },

@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from gateway.api import admin, chat, errors, health, models
+from gateway.api import admin, chat, embeddings, errors, health, messages, models
 from gateway.api.asgi_io import send_json
 from gateway.core import Gateway
 from gateway.errors import MethodNotAllowedError
@@ -28,6 +28,8 @@ HotHandler = Callable[[Gateway, dict, Any, Any], Awaitable[None]]
 # path -> method -> (handler, OpenAPI operation)
 HOT_ROUTES: dict[str, dict[str, tuple[HotHandler, dict[str, Any]]]] = {
     "/v1/chat/completions": {"POST": (chat.chat_completions, chat.OPENAPI_OPERATION)},
+    "/v1/embeddings": {"POST": (embeddings.create_embeddings, embeddings.OPENAPI_OPERATION)},
+    "/v1/messages": {"POST": (messages.messages, messages.OPENAPI_OPERATION)},
 }
 
 

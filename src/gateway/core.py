@@ -9,6 +9,7 @@ from gateway.pipeline.auth import KeyAuthenticator, extract_key, is_admin_key
 from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.chat import ChatPipeline
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.embeddings import EmbeddingsPipeline
 from gateway.ports import Ports
 from gateway.settings import Settings
 
@@ -26,6 +27,7 @@ class Gateway:
         self.authenticator = KeyAuthenticator(ports.database, ports.clock, settings.key_cache_seconds)
         self.catalog = CatalogCache(ports.database, ports.clock, settings.catalog_cache_seconds)
         self.chat = ChatPipeline(ports, settings, self.catalog)
+        self.embeddings = EmbeddingsPipeline(ports, settings, self.catalog)
 
     def new_context(self, endpoint: str, started: float | None = None) -> RequestContext:
         clock = self.ports.clock

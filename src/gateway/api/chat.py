@@ -3,18 +3,16 @@ method shares with it (validation and pipeline are the same for both)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Mapping
 
-from gateway.api.asgi_io import Receive, Send, header_map, read_body, send_json, send_stream
+from gateway.api.asgi_io import Receive, Send
+from gateway.api.hot_route import serve_openai_route
 from gateway.api.schemas import ChatCompletionRequest
 from gateway.api.validation import parse_json_object, validate
 from gateway.core import Gateway
-from gateway.errors import GatewayError, InternalError
+from gateway.errors import GatewayError
 from gateway.pipeline.chat import JsonResult, StreamResult
 from gateway.pipeline.context import RequestContext
-
-log = logging.getLogger("gateway.api")
 
 # For the OpenAPI document (the route itself bypasses FastAPI; see app.py).
 OPENAPI_OPERATION = {
@@ -53,21 +51,4 @@ async def handle_chat(
 
 
 async def chat_completions(gateway: Gateway, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-    clock = gateway.ports.clock
-    ctx = gateway.new_context("chat")
-    headers = header_map(scope)
-    try:
-        body = await read_body(receive, headers, gateway.settings.max_body_bytes)
-        result = await handle_chat(gateway, ctx, headers, body)
-    except GatewayError as error:
-        await send_json(send, error.status, error.envelope(), {**ctx.response_headers(clock.monotonic()), **error.headers})
-        return
-    except Exception:
-        log.exception("request %s: unexpected error", ctx.request_id)
-        error = InternalError("The gateway hit an unexpected error; it has been logged.")
-        await send_json(send, error.status, error.envelope(), ctx.response_headers(clock.monotonic()))
-        return
-    if isinstance(result, StreamResult):
-        await send_stream(send, receive, result.chunks, ctx.response_headers(clock.monotonic()))
-    else:
-        await send_json(send, 200, result.payload, ctx.response_headers(clock.monotonic()))
+    await serve_openai_route(gateway, scope, receive, send, "chat", handle_chat)

@@ -3,9 +3,10 @@ providers add parameters faster than any gateway release."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 
 class _Open(BaseModel):
@@ -42,6 +43,47 @@ class ChatCompletionRequest(_Open):
     tool_choice: str | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
     user: str | None = None
+
+
+class EmbeddingsRequest(_Open):
+    model: str = Field(min_length=1)
+    input: (
+        Annotated[str, Field(min_length=1)]
+        | Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=2048)]
+        | Annotated[list[int], Field(min_length=1)]
+        | Annotated[list[Annotated[list[int], Field(min_length=1)]], Field(min_length=1, max_length=2048)]
+    ) = Field(description="a string, a list of strings, a token array or a list of token arrays (non-empty)")
+    encoding_format: Literal["float", "base64"] | None = None
+    dimensions: int | None = Field(default=None, ge=1)
+    user: str | None = None
+
+    @field_validator("input", mode="before")
+    @classmethod
+    def _input_shape(cls, value: Any) -> Any:
+        """One clear message naming `input` rather than one per union branch."""
+        problem = _embeddings_input_problem(value)
+        if problem:
+            raise PydanticCustomError("invalid_input", problem)
+        return value
+
+
+def _embeddings_input_problem(value: Any) -> str | None:
+    shape = "it must be a non-empty string, a non-empty list of non-empty strings, a token array or a list of token arrays"
+    if isinstance(value, str):
+        return None if value else f"empty string; {shape}"
+    if not isinstance(value, list):
+        return shape
+    if not value:
+        return f"empty list; {shape}"
+    if len(value) > 2048:
+        return "at most 2048 inputs per request"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return None
+    if all(isinstance(v, str) for v in value):
+        return None if all(value) else f"an empty string in the list; {shape}"
+    if all(isinstance(v, list) and v and all(isinstance(t, int) and not isinstance(t, bool) for t in v) for v in value):
+        return None
+    return shape
 
 
 class CreateKeyRequest(BaseModel):

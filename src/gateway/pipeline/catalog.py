@@ -57,6 +57,24 @@ class Catalog:
         return Target(model["provider_id"], provider["adapter"], model["upstream_name"], model["id"], model)
 
 
+_ARTICLED = {"chat": "a chat", "embedding": "an embedding", "image": "an image"}
+
+
+def require_modality(target: Target, modality: str, purpose: str) -> None:
+    """A listed model must be of the modality the endpoint serves (a chat model cannot embed, an
+    embedding model cannot chat): 400 naming `model`. Models the catalog does not list pass through."""
+    entry = target.catalog_entry
+    listed = entry.get("modality") if entry else None
+    if listed is None or listed == modality:
+        return
+    raise InvalidRequestError(
+        f"The model '{target.model_id}' is {_ARTICLED.get(listed, 'a ' + str(listed))} model; it cannot be used "
+        f"for {purpose} (this endpoint needs {_ARTICLED.get(modality, 'a ' + modality)} model).",
+        param="model",
+        code="model_not_supported",
+    )
+
+
 class CatalogCache:
     def __init__(self, database: Database, clock: Clock, ttl_seconds: float) -> None:
         self._db = database

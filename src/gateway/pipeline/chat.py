@@ -9,12 +9,13 @@ from typing import Any, AsyncIterator
 
 from gateway.errors import ErrorCategory, GatewayError, InternalError, UpstreamError
 from gateway.pipeline import accounting
-from gateway.pipeline.catalog import CatalogCache
+from gateway.pipeline.catalog import CatalogCache, require_modality
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import estimate_tokens
 from gateway.pipeline.credentials import resolve_endpoint
 from gateway.pipeline.upstream import open_response, read_json, transport_error
 from gateway.ports import Ports, Timeouts, UpstreamConnectError, UpstreamResponse, UpstreamTimeout
+from gateway.ports.ai_binding import AiBindingHttp
 from gateway.providers import registry
 from gateway.providers.base import ChatAdapter, MalformedEvent, StreamState
 from gateway.settings import Settings
@@ -41,6 +42,7 @@ class ChatPipeline:
         self._settings = settings
         self._catalog = catalog
         self._timeouts = Timeouts(connect=settings.connect_timeout_seconds, total=settings.upstream_timeout_seconds)
+        self._ai_http = AiBindingHttp(ports.ai) if ports.ai is not None else None
 
     async def complete(self, ctx: RequestContext, body: dict[str, Any]) -> JsonResult | StreamResult:
         """Run a validated OpenAI chat request for an authenticated caller."""
@@ -48,13 +50,17 @@ class ChatPipeline:
         ctx.stream = bool(body.get("stream"))
         catalog = await self._catalog.get()
         ctx.target = target = catalog.resolve(body["model"])
+        require_modality(target, "chat", "chat")
         manifest = registry.get(target.adapter)
         if manifest is None or manifest.chat is None:
             raise UpstreamError(ErrorCategory.INVALID_REQUEST, f"provider '{target.provider_id}' does not offer chat")
         adapter = manifest.chat
-        endpoint, ctx.key_level = resolve_endpoint(catalog.providers[target.provider_id], manifest, self._settings)
+        endpoint, ctx.key_level = resolve_endpoint(
+            catalog.providers[target.provider_id], manifest, self._settings, ai_binding=self._ai_http is not None
+        )
         request = adapter.build_request(body, target.upstream_model, endpoint)
-        response = await open_response(self._ports.http, self._ports.clock, ctx, adapter, request, self._timeouts)
+        http = self._ai_http if ctx.key_level == "binding" else self._ports.http
+        response = await open_response(http, self._ports.clock, ctx, adapter, request, self._timeouts)
         if not ctx.stream:
             payload = await read_json(self._ports.clock, ctx, response)
             answer, ctx.usage = adapter.parse_response(payload)

@@ -8,7 +8,7 @@ from typing import Any
 from gateway.errors import ErrorCategory, UpstreamError
 from gateway.pipeline.context import RequestContext
 from gateway.ports import Clock, HttpClient, Timeouts, UpstreamConnectError, UpstreamResponse, UpstreamTimeout
-from gateway.providers.base import ChatAdapter, UpstreamRequest
+from gateway.providers.base import ChatAdapter, EmbeddingsAdapter, UpstreamRequest
 
 
 def transport_error(exc: Exception, provider_id: str) -> UpstreamError:
@@ -23,7 +23,7 @@ async def open_response(
     http: HttpClient,
     clock: Clock,
     ctx: RequestContext,
-    adapter: ChatAdapter,
+    adapter: ChatAdapter | EmbeddingsAdapter,
     request: UpstreamRequest,
     timeouts: Timeouts,
 ) -> UpstreamResponse:

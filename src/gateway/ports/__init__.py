@@ -79,6 +79,15 @@ class UpstreamTimeout(Exception):
     """The upstream did not answer (or finish answering) in time."""
 
 
+# --- Workers AI ------------------------------------------------------------------------------
+
+class AiRunner(Protocol):
+    """Run a Workers AI model (the Worker's `AI` binding). Answers as the REST API does: status, and the
+    `{"result", "success"}` envelope, SSE bytes when `inputs["stream"]`, or the error envelope."""
+
+    async def run(self, model: str, inputs: dict[str, Any]) -> UpstreamResponse: ...
+
+
 # --- background work and time ---------------------------------------------------------------
 
 class Background(Protocol):
@@ -101,3 +110,4 @@ class Ports:
     http: HttpClient
     background: Background
     clock: Clock
+    ai: AiRunner | None = None  # the Worker's `AI` binding; None where there is none (local: REST)

@@ -1,4 +1,4 @@
-"""The Cloudflare adapters: D1 (`env.DB`), outbound `fetch`, and `waitUntil`.
+"""The Cloudflare adapters: D1 (`env.DB`), outbound `fetch`, Workers AI (`env.AI`), and `waitUntil`.
 
 Only this module and src/entry.py may import `js`, `pyodide` or `workers`; everything else runs
 on plain CPython too. Bindings arrive wrapped by the runtime SDK, which converts arguments and
@@ -15,6 +15,7 @@ import js
 from pyodide.ffi import JsException, create_proxy, jsnull, to_js
 
 from gateway.ports import DatabaseError, QueryResult, Statement, Timeouts, UpstreamConnectError, UpstreamTimeout
+from gateway.ports.ai_binding import BufferedResponse, error_response, result_response
 
 
 def _js_args(params: Sequence[Any]) -> list[Any]:
@@ -134,6 +135,41 @@ def _translate(exc: JsException) -> Exception:
     if name in ("TimeoutError", "AbortError") or "timed out" in str(exc).lower():
         return UpstreamTimeout(str(exc))
     return UpstreamConnectError(str(exc))
+
+
+class AiBinding:
+    """The AiRunner port over the Worker's `AI` binding: `env.AI.run(model, inputs)`.
+
+    The binding resolves to the result object (through the SDK's wrapper already a dict), or, for
+    `inputs.stream`, to a ReadableStream of SSE bytes; a failure is thrown ("3040: Capacity temporarily
+    exceeded"). All three are answered as the REST API answers them (ports/ai_binding.py)."""
+
+    def __init__(self, binding: Any) -> None:
+        self._ai = binding
+
+    async def run(self, model: str, inputs: dict[str, Any]) -> FetchResponse | BufferedResponse:
+        try:
+            result = await self._ai.run(model, to_js(inputs, dict_converter=js.Object.fromEntries))
+        except JsException as exc:
+            return error_response(_message(exc))
+        if inputs.get("stream"):
+            init = to_js({"headers": to_js({"content-type": "text/event-stream"}, dict_converter=js.Object.fromEntries)},
+                         dict_converter=js.Object.fromEntries)
+            return FetchResponse(js.Response.new(result, init))
+        if not isinstance(result, dict):
+            result = result.to_py() if hasattr(result, "to_py") else {"response": result}
+        return result_response(_plain(result))
+
+
+def _plain(value: Any) -> Any:
+    """A converted JS result as JSON-ready Python (JS null, `jsnull`, becomes None)."""
+    if _is_null(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
 
 
 class WaitUntilBackground:

@@ -57,6 +57,28 @@ class ChatAdapter(Protocol):
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
 
 
+class EmbeddingsAdapter(Protocol):
+    """Embeddings: OpenAI `/v1/embeddings` request in, provider request out, and the answer back as an
+    OpenAI embeddings list (in the encoding the client asked for). Usage None: the provider gave no
+    counts (the pipeline estimates them and marks the row estimated)."""
+
+    def build_request(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest: ...
+
+    def parse_response(self, payload: dict[str, Any], body: dict[str, Any]) -> tuple[dict[str, Any], Usage | None]: ...
+
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EnvCredentials:
+    """A provider's own env setting names: the key, the base URL override, and a path appended to the base
+    URL whose `{NAME}` placeholders are filled from the settings of that name (all required)."""
+
+    api_key: str
+    base_url: str | None = None
+    base_path: str = ""
+
+
 @dataclass(frozen=True)
 class ProviderManifest:
     """One provider adapter as the registry knows it."""
@@ -65,4 +87,9 @@ class ProviderManifest:
     display_name: str
     default_base_url: str | None           # None: the provider row must give one (custom servers)
     chat: ChatAdapter | None = None
+    embeddings: EmbeddingsAdapter | None = None
     requires_api_key: bool = True
+    # Env settings named otherwise than `<PREFIX>_API_KEY` / `<PREFIX>_BASE_URL` (Workers AI: CLOUDFLARE_*).
+    env: EnvCredentials | None = None
+    # Reachable through the Worker's `AI` binding (the AiRunner port) when no env key is configured.
+    ai_binding: bool = False

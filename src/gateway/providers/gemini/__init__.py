@@ -3,10 +3,12 @@
 from gateway.providers.base import ProviderManifest
 from gateway.providers.gemini.api import DEFAULT_BASE_URL
 from gateway.providers.gemini.chat import CHAT
+from gateway.providers.gemini.embeddings import EMBEDDINGS
 
 MANIFEST = ProviderManifest(
     name="gemini",
     display_name="Google Gemini",
     default_base_url=DEFAULT_BASE_URL,
     chat=CHAT,
+    embeddings=EMBEDDINGS,
 )

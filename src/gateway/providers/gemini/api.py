@@ -30,3 +30,16 @@ def generate_url(base_url: str, model: str, *, stream: bool) -> str:
     name = model[len("models/"):] if model.startswith("models/") else model
     action = "streamGenerateContent?alt=sse" if stream else "generateContent"
     return f"{base}/models/{quote(name, safe='-._~')}:{action}"
+
+
+def batch_embed_url(base_url: str, model: str) -> str:
+    """`{base}/v1beta/models/{model}:batchEmbedContents` (one call embeds every input)."""
+    base = base_url.rstrip("/")
+    if not base.endswith(API_VERSION):
+        base += API_VERSION
+    return f"{base}/models/{quote(bare_model(model), safe='-._~')}:batchEmbedContents"
+
+
+def bare_model(model: str) -> str:
+    """'models/x' -> 'x' (Gemini model resource names carry the prefix; the catalog does not)."""
+    return model[len("models/"):] if model.startswith("models/") else model

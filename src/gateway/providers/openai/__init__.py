@@ -3,10 +3,12 @@
 from gateway.providers.base import ProviderManifest
 from gateway.providers.openai.api import DEFAULT_BASE_URL
 from gateway.providers.openai.chat import CHAT
+from gateway.providers.openai.embeddings import EMBEDDINGS
 
 MANIFEST = ProviderManifest(
     name="openai",
     display_name="OpenAI",
     default_base_url=DEFAULT_BASE_URL,
     chat=CHAT,
+    embeddings=EMBEDDINGS,
 )

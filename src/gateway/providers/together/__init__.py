@@ -3,5 +3,8 @@
 from gateway.providers.base import ProviderManifest
 from gateway.providers.together.api import DEFAULT_BASE_URL
 from gateway.providers.together.chat import CHAT
+from gateway.providers.together.embeddings import EMBEDDINGS
 
-MANIFEST = ProviderManifest(name="together", display_name="Together AI", default_base_url=DEFAULT_BASE_URL, chat=CHAT)
+MANIFEST = ProviderManifest(
+    name="together", display_name="Together AI", default_base_url=DEFAULT_BASE_URL, chat=CHAT, embeddings=EMBEDDINGS
+)

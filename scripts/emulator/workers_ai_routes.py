@@ -1,0 +1,75 @@
+"""Workers AI REST routes on the emulator: `POST /cloudflare/client/v4/accounts/{account}/ai/run/{model}`
+(the model keeps its `@cf/<vendor>/<name>` slashes). `Authorization: Bearer <token>` is required (Cloudflare's
+10000 "Authentication error" otherwise). Inputs with `messages` answer a chat; `stream: true` answers SSE.
+Recording, delays, transport faults (reset, stall, 500-once) and SSE writing are server.py's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from aiohttp import web
+
+from scripts.emulator import server
+from scripts.emulator import workers_ai_wire as wire
+from scripts.emulator.knobs import KnobError, Knobs, parse_knobs
+
+PATH = "/cloudflare/client/v4/accounts/{account}/ai/run/{model:.+}"
+
+
+def register(router: web.UrlDispatcher) -> None:
+    router.add_post(PATH, run)
+
+
+def _json(state: server.EmulatorState, status: int, body: object, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=wire.encode(body), content_type="application/json",
+                        headers={"cf-ray": f"emu{state.next_id():012x}-EMU", **(headers or {})})
+
+
+async def _fault(request: web.Request, state: server.EmulatorState, knobs: Knobs, raw: bytes, model: str):
+    fault = knobs.fault
+    if fault is None:
+        return None
+    if fault == "reset":
+        return await server._reset(request)
+    if fault == "stall":
+        return await server._stall(request, state.config.stall_seconds)
+    if fault == "500-once":
+        key = knobs.fault_key or hashlib.sha256(raw).hexdigest()
+        if key in state.failed_once:
+            return None
+        state.failed_once.add(key)
+        return _json(state, 500, wire.server_error())
+    error = wire.fault_error(fault, model)
+    return None if error is None else _json(state, *error)
+
+
+async def run(request: web.Request) -> web.StreamResponse:
+    state, raw, body = await server._receive(request)
+    model = request.match_info["model"]
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _json(state, 401, wire.authentication_error())
+    if not isinstance(body, dict):
+        return _json(state, 400, wire.bad_input("Type mismatch of '/', 'object' not in 'string,null'"))
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return _json(state, 400, wire.bad_input("Error: required properties at '/' are 'messages'"))
+    try:
+        knobs = parse_knobs(request.headers, wire.chat_texts(body))
+    except KnobError as exc:
+        return _json(state, 400, wire.bad_input(str(exc)))
+    config = state.config
+    await server._sleep(server._ms(knobs.latency_ms, config.latency_ms))
+    if (answered := await _fault(request, state, knobs, raw, model)) is not None:
+        return answered
+    reply = wire.plan(body, knobs.fault)
+    slow = knobs.fault == "slow-first-token"
+    slow_delay = server._ms(knobs.ttft_ms, config.slow_first_token_ms)
+    if not body.get("stream"):
+        await server._sleep(slow_delay if slow else 0)
+        return _json(state, 200, wire.run_result(reply))
+    events = wire.stream_events(reply, knobs.fault)
+    first_delay = slow_delay if slow else server._ms(knobs.ttft_ms, config.ttft_ms)
+    interval = server._ms(knobs.chunk_interval_ms, config.chunk_interval_ms)
+    return await server._stream(request, state, events, first_delay, interval, cut=knobs.fault == "cut-stream")

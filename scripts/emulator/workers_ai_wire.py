@@ -1,0 +1,101 @@
+"""Cloudflare Workers AI wire format (`POST /accounts/{account}/ai/run/{model}`): bodies, SSE events and
+error envelopes, as pure functions (no I/O).
+
+The reply and token rules are openai_wire's, applied to the `messages` of the inputs (text parts of a
+vision message joined with a space; image parts count nothing):
+- answer: `{"result": {"response": <reply>, "tool_calls": [], "usage": {prompt_tokens, completion_tokens,
+  total_tokens}}, "success": true, "errors": [], "messages": []}`; with `tools` and "weather" in the last
+  user text the result has `tool_calls: [{"name": <first tool>, "arguments": {"location": "Paris"}}]` and
+  `response: null`. `max_tokens` = N keeps the first N words (Workers AI reports no finish reason).
+- a stream: `data: {"response": "<word>", "p": "…"}` per word (later words with their leading space),
+  then `data: {"response": "", "usage": {…}}`, then `data: [DONE]`; a tool call is one event with
+  `tool_calls` before the usage event.
+- errors: `{"result": null, "success": false, "errors": [{"code", "message"}], "messages": []}`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from scripts.emulator import openai_wire
+from scripts.emulator.openai_wire import Reply, encode, plan_reply  # noqa: F401 (encode: routes use it)
+
+TOOL_ARGS = json.loads(openai_wire.TOOL_ARGUMENTS)
+SSE_DONE = b"data: [DONE]\n\n"
+SSE_MALFORMED = b'data: {"response": broken\n\n'
+
+
+def sse(obj: object) -> bytes:
+    return b"data: " + encode(obj) + b"\n\n"
+
+
+def chat_texts(body: dict) -> list[str]:
+    return openai_wire.chat_texts(body)
+
+
+def plan(body: dict, fault: str | None) -> Reply:
+    return plan_reply(body, chat_texts(body), fault)
+
+
+def usage(reply: Reply) -> dict:
+    return {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
+            "total_tokens": reply.prompt_tokens + reply.completion_tokens}
+
+
+def envelope(result: object) -> dict:
+    return {"result": result, "success": True, "errors": [], "messages": []}
+
+
+def run_result(reply: Reply) -> dict:
+    if reply.tool_name:
+        return envelope({"response": None, "tool_calls": [{"name": reply.tool_name, "arguments": TOOL_ARGS}],
+                         "usage": usage(reply)})
+    return envelope({"response": reply.content, "tool_calls": [], "usage": usage(reply)})
+
+
+def stream_events(reply: Reply, fault: str | None) -> list[bytes]:
+    if reply.tool_name:
+        events = [sse({"response": "", "tool_calls": [{"name": reply.tool_name, "arguments": TOOL_ARGS}]})]
+    else:
+        events = [sse({"response": w if i == 0 else " " + w, "p": "abcdefgh"[: i % 8]})
+                  for i, w in enumerate(reply.words)]
+    if fault == "cut-stream":  # the server closes the connection after these: no usage, no [DONE]
+        return events[: min(3, max(len(events) - 1, 0))]
+    if fault == "malformed-chunk":
+        events.insert(len(events) // 2, SSE_MALFORMED)
+    return [*events, sse({"response": "", "usage": usage(reply)}), SSE_DONE]
+
+
+# ---- errors ---------------------------------------------------------------------------------------
+
+
+def error(code: int, message: str) -> dict:
+    return {"result": None, "success": False, "errors": [{"code": code, "message": message}], "messages": []}
+
+
+def authentication_error() -> dict:
+    return error(10000, "Authentication error")
+
+
+def server_error() -> dict:
+    return error(5000, "Internal server error")
+
+
+def bad_input(message: str) -> dict:
+    return error(5006, message)
+
+
+def fault_error(fault: str, model: str) -> tuple[int, dict, dict[str, str]] | None:
+    """(status, body, headers) of a fault answered with a Cloudflare error; None for other faults."""
+    if fault in ("429", "429-no-retry-after"):
+        return 429, error(3040, "Capacity temporarily exceeded, please try again."), {}
+    if fault == "401":
+        return 401, authentication_error(), {}
+    if fault == "503":
+        return 503, error(3043, "Service temporarily unavailable."), {}
+    if fault == "context-length":
+        return 400, error(5021, "The estimated number of input and maximum output tokens (200000) exceeded this "
+                                "model context window limit (24000)."), {}
+    if fault == "model-not-found":
+        return 400, error(5007, f"No such model {model} or task"), {}
+    return None

@@ -1,0 +1,40 @@
+"""The shared frame of the plain-ASGI OpenAI routes: read the body, run the route's handler, answer
+JSON or a stream, and turn every failure into the OpenAI envelope (never a traceback)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Mapping
+
+from gateway.api.asgi_io import Receive, Send, header_map, read_body, send_json, send_stream
+from gateway.core import Gateway
+from gateway.errors import GatewayError, InternalError
+from gateway.pipeline.chat import JsonResult, StreamResult
+from gateway.pipeline.context import RequestContext
+
+log = logging.getLogger("gateway.api")
+
+Handler = Callable[[Gateway, RequestContext, Mapping[str, str], bytes], Awaitable[JsonResult | StreamResult]]
+
+
+async def serve_openai_route(
+    gateway: Gateway, scope: dict[str, Any], receive: Receive, send: Send, endpoint: str, handle: Handler
+) -> None:
+    clock = gateway.ports.clock
+    ctx = gateway.new_context(endpoint)
+    headers = header_map(scope)
+    try:
+        body = await read_body(receive, headers, gateway.settings.max_body_bytes)
+        result = await handle(gateway, ctx, headers, body)
+    except GatewayError as error:
+        await send_json(send, error.status, error.envelope(), {**ctx.response_headers(clock.monotonic()), **error.headers})
+        return
+    except Exception:
+        log.exception("request %s: unexpected error", ctx.request_id)
+        error = InternalError("The gateway hit an unexpected error; it has been logged.")
+        await send_json(send, error.status, error.envelope(), ctx.response_headers(clock.monotonic()))
+        return
+    if isinstance(result, StreamResult):
+        await send_stream(send, receive, result.chunks, ctx.response_headers(clock.monotonic()))
+    else:
+        await send_json(send, 200, result.payload, ctx.response_headers(clock.monotonic()))

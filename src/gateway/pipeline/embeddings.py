@@ -1,0 +1,85 @@
+"""The embeddings stage: route (the model must be an embedding model), resolve the key, call the
+provider's embeddings adapter, answer the OpenAI list, account for it.
+
+The same stages as chat, in the same order, sharing the upstream helpers; the usage row's cost is input
+tokens × the model's input price (`cost.chat_cost` with no output). A provider that reports no token
+counts (Gemini) is billed with the documented estimator (4 characters a token; a token array counts its
+length) and the row is marked `estimated`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.errors import ErrorCategory, GatewayError, UpstreamError
+from gateway.pipeline import accounting
+from gateway.pipeline.catalog import CatalogCache, require_modality
+from gateway.pipeline.chat import JsonResult
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.cost import estimate_tokens
+from gateway.pipeline.credentials import resolve_endpoint
+from gateway.pipeline.upstream import open_response, read_json
+from gateway.ports import Ports, Timeouts
+from gateway.providers import registry
+from gateway.settings import Settings
+from gateway.usage import Usage
+
+
+class EmbeddingsPipeline:
+    def __init__(
+        self, ports: Ports, settings: Settings, catalog: CatalogCache, usage: accounting.UsageRecorder | None = None
+    ) -> None:
+        self._ports = ports
+        self._settings = settings
+        self._catalog = catalog
+        self._usage = usage or accounting.UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds)
+        self._timeouts = Timeouts(connect=settings.connect_timeout_seconds, total=settings.upstream_timeout_seconds)
+
+    async def create(self, ctx: RequestContext, body: dict[str, Any]) -> JsonResult:
+        """Run a validated OpenAI embeddings request for an authenticated caller."""
+        ctx.requested_model = body["model"]
+        catalog = await self._catalog.get()
+        ctx.target = target = catalog.resolve(body["model"])
+        require_modality(target, "embedding", "embeddings")
+        manifest = registry.get(target.adapter)
+        if manifest is None or manifest.embeddings is None:
+            raise UpstreamError(
+                ErrorCategory.INVALID_REQUEST, f"provider '{target.provider_id}' does not offer embeddings", param="model"
+            )
+        adapter = manifest.embeddings
+        endpoint, ctx.key_level = resolve_endpoint(catalog.providers[target.provider_id], manifest, self._settings)
+        request = adapter.build_request(body, target.upstream_model, endpoint)
+        response = await open_response(self._ports.http, self._ports.clock, ctx, adapter, request, self._timeouts)
+        try:
+            payload = await read_json(self._ports.clock, ctx, response)
+        finally:
+            response.close()
+        answer, usage = adapter.parse_response(payload, body)
+        estimated = usage is None
+        if usage is None:
+            usage = estimate_usage(body.get("input"))
+            answer["usage"] = {"prompt_tokens": usage.input_tokens, "total_tokens": usage.input_tokens}
+        ctx.usage = usage
+        self.finish(ctx, estimated=estimated)
+        return JsonResult(answer)
+
+    def fail(self, ctx: RequestContext, error: GatewayError) -> None:
+        """Account for a request that ends in an error answer (only authenticated callers get rows)."""
+        ctx.status = "error"
+        ctx.http_status = error.status
+        ctx.error_type = error.error_type
+        if ctx.caller is not None:
+            self.finish(ctx)
+
+    def finish(self, ctx: RequestContext, *, estimated: bool = False) -> None:
+        self._usage.record(accounting.usage_row(ctx, self._ports.clock.monotonic(), estimated=estimated))
+
+
+def estimate_usage(value: Any) -> Usage:
+    """The documented estimate of an embeddings input: 4 characters a token per text (rounded up),
+    a token array's length as it is."""
+    items = [value] if isinstance(value, str) or (isinstance(value, list) and value and isinstance(value[0], int)) else value
+    tokens = 0
+    for item in items or ():
+        tokens += estimate_tokens(len(item)) if isinstance(item, str) else len(item)
+    return Usage(input_tokens=tokens)
