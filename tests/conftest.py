@@ -85,6 +85,7 @@ EMULATED_BASE_PATHS = {
     "XAI": "/xai/v1",
     "PERPLEXITY": "/perplexity",
     "TOGETHER": "/together/v1",
+    "ELEVENLABS": "/elevenlabs",
 }
 
 

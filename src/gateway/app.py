@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from gateway.api import admin, chat, embeddings, errors, health, messages, models
+from gateway.api import admin, chat, embeddings, errors, health, messages, models, speech
 from gateway.api.asgi_io import send_json
 from gateway.core import Gateway
 from gateway.errors import MethodNotAllowedError
@@ -21,7 +21,7 @@ from gateway.settings import Settings
 
 GATEWAY_HEADERS = [
     "x-request-id", "x-gateway-provider", "x-gateway-model", "x-gateway-overhead-ms", "x-gateway-key-level",
-    "retry-after",
+    "retry-after", "request-id",  # request-id: the Anthropic SDK's name for it (/v1/messages)
 ]
 
 HotHandler = Callable[[Gateway, dict, Any, Any], Awaitable[None]]
@@ -30,6 +30,7 @@ HOT_ROUTES: dict[str, dict[str, tuple[HotHandler, dict[str, Any]]]] = {
     "/v1/chat/completions": {"POST": (chat.chat_completions, chat.OPENAPI_OPERATION)},
     "/v1/embeddings": {"POST": (embeddings.create_embeddings, embeddings.OPENAPI_OPERATION)},
     "/v1/messages": {"POST": (messages.messages, messages.OPENAPI_OPERATION)},
+    "/v1/audio/speech": {"POST": (speech.create_speech, speech.OPENAPI_OPERATION)},
 }
 
 

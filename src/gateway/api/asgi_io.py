@@ -55,10 +55,23 @@ async def send_json(send: Send, status: int, payload: Any, headers: Mapping[str,
     await send({"type": "http.response.body", "body": body})
 
 
-async def send_stream(send: Send, receive: Receive, chunks: AsyncIterator[bytes], headers: Mapping[str, str]) -> None:
-    """Relay SSE bytes; stop pulling from the pipeline as soon as the client has gone, so the
-    pipeline accounts the stream as cancelled instead of reading the upstream to its end."""
-    await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *_encode(headers)]})
+def media_headers(media_type: str) -> list[tuple[bytes, bytes]]:
+    """Headers of a relayed non-SSE stream (audio): its media type, never cached or buffered by proxies."""
+    return [(b"content-type", media_type.encode("latin-1")), (b"cache-control", b"no-cache"), (b"x-accel-buffering", b"no")]
+
+
+async def send_stream(
+    send: Send,
+    receive: Receive,
+    chunks: AsyncIterator[bytes],
+    headers: Mapping[str, str],
+    content_headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Relay SSE bytes (or, with `content_headers`, any media); stop pulling from the pipeline as soon
+    as the client has gone, so the pipeline accounts the stream as cancelled instead of reading the
+    upstream to its end."""
+    start = content_headers if content_headers is not None else SSE_HEADERS
+    await send({"type": "http.response.start", "status": 200, "headers": [*start, *_encode(headers)]})
     # The request body has been read, so the next ASGI message is the disconnect.
     disconnected = asyncio.ensure_future(receive())
     try:

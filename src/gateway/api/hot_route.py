@@ -6,15 +6,16 @@ from __future__ import annotations
 import logging
 from typing import Any, Awaitable, Callable, Mapping
 
-from gateway.api.asgi_io import Receive, Send, header_map, read_body, send_json, send_stream
+from gateway.api.asgi_io import Receive, Send, header_map, media_headers, read_body, send_json, send_stream
 from gateway.core import Gateway
 from gateway.errors import GatewayError, InternalError
 from gateway.pipeline.chat import JsonResult, StreamResult
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.speech import MediaStreamResult
 
 log = logging.getLogger("gateway.api")
 
-Handler = Callable[[Gateway, RequestContext, Mapping[str, str], bytes], Awaitable[JsonResult | StreamResult]]
+Handler = Callable[[Gateway, RequestContext, Mapping[str, str], bytes], Awaitable[JsonResult | StreamResult | MediaStreamResult]]
 
 
 async def serve_openai_route(
@@ -34,7 +35,10 @@ async def serve_openai_route(
         error = InternalError("The gateway hit an unexpected error; it has been logged.")
         await send_json(send, error.status, error.envelope(), ctx.response_headers(clock.monotonic()))
         return
-    if isinstance(result, StreamResult):
+    if isinstance(result, MediaStreamResult):
+        await send_stream(send, receive, result.chunks, ctx.response_headers(clock.monotonic()),
+                          media_headers(result.media_type))
+    elif isinstance(result, StreamResult):
         await send_stream(send, receive, result.chunks, ctx.response_headers(clock.monotonic()))
     else:
         await send_json(send, 200, result.payload, ctx.response_headers(clock.monotonic()))

@@ -67,6 +67,21 @@ class EmbeddingsRequest(_Open):
         return value
 
 
+class SpeechRequest(_Open):
+    model: str = Field(min_length=1)
+    input: str = Field(min_length=1, max_length=4096)
+    voice: str = Field(min_length=1, description="an OpenAI voice name; for ElevenLabs, the voice id")
+    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] | None = None
+    speed: float | None = Field(default=None, ge=0.25, le=4.0)
+    instructions: str | None = None
+
+    @field_validator("speed", mode="before")
+    @classmethod
+    def _speed_number(cls, value: Any) -> Any:
+        """Strict mode refuses an int for a float; 1 is as good a speed as 1.0."""
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def _embeddings_input_problem(value: Any) -> str | None:
     shape = "it must be a non-empty string, a non-empty list of non-empty strings, a token array or a list of token arrays"
     if isinstance(value, str):

@@ -57,7 +57,7 @@ class Catalog:
         return Target(model["provider_id"], provider["adapter"], model["upstream_name"], model["id"], model)
 
 
-_ARTICLED = {"chat": "a chat", "embedding": "an embedding", "image": "an image"}
+_ARTICLED = {"chat": "a chat", "embedding": "an embedding", "image": "an image", "tts": "a text-to-speech"}
 
 
 def require_modality(target: Target, modality: str, purpose: str) -> None:

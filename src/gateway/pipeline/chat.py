@@ -7,16 +7,15 @@ import logging
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
-from gateway.errors import ErrorCategory, GatewayError, InternalError, UpstreamError
+from gateway.errors import GatewayError, InternalError, UpstreamError
 from gateway.pipeline import accounting
-from gateway.pipeline.catalog import CatalogCache, require_modality
+from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import estimate_tokens
-from gateway.pipeline.credentials import resolve_endpoint
+from gateway.pipeline.targeting import target_adapter
 from gateway.pipeline.upstream import open_response, read_json, transport_error
 from gateway.ports import Ports, Timeouts, UpstreamConnectError, UpstreamResponse, UpstreamTimeout
 from gateway.ports.ai_binding import AiBindingHttp
-from gateway.providers import registry
 from gateway.providers.base import ChatAdapter, MalformedEvent, StreamState
 from gateway.settings import Settings
 from gateway.sse import DONE, SseDecoder, encode_chunk
@@ -48,17 +47,11 @@ class ChatPipeline:
         """Run a validated OpenAI chat request for an authenticated caller."""
         ctx.requested_model = body["model"]
         ctx.stream = bool(body.get("stream"))
-        catalog = await self._catalog.get()
-        ctx.target = target = catalog.resolve(body["model"])
-        require_modality(target, "chat", "chat")
-        manifest = registry.get(target.adapter)
-        if manifest is None or manifest.chat is None:
-            raise UpstreamError(ErrorCategory.INVALID_REQUEST, f"provider '{target.provider_id}' does not offer chat")
-        adapter = manifest.chat
-        endpoint, ctx.key_level = resolve_endpoint(
-            catalog.providers[target.provider_id], manifest, self._settings, ai_binding=self._ai_http is not None
+        adapter, endpoint = await target_adapter(
+            self._catalog, self._settings, ctx, modality="chat", capability="chat", label="chat",
+            ai_binding=self._ai_http is not None,
         )
-        request = adapter.build_request(body, target.upstream_model, endpoint)
+        request = adapter.build_request(body, ctx.target.upstream_model, endpoint)
         http = self._ai_http if ctx.key_level == "binding" else self._ports.http
         response = await open_response(http, self._ports.clock, ctx, adapter, request, self._timeouts)
         if not ctx.stream:

@@ -38,3 +38,11 @@ def chat_cost(usage: Usage, model: Mapping[str, Any] | None) -> tuple[float | No
 def estimate_tokens(characters: int) -> int:
     """The documented estimator for streams that end without usage: 4 characters a token, rounded up."""
     return -(-characters // 4)
+
+
+def speech_cost(characters: int, model: Mapping[str, Any] | None) -> tuple[float | None, str]:
+    """(cost in USD, cost_status) of a text-to-speech request: characters × the catalog's USD per
+    million characters (`tts_usd_per_mchar`)."""
+    if model is None or model.get("tts_usd_per_mchar") is None:
+        return None, "unpriced"
+    return round(characters * model["tts_usd_per_mchar"] / PER_MILLION, 10), "priced"

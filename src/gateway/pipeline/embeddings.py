@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.errors import ErrorCategory, GatewayError, UpstreamError
+from gateway.errors import GatewayError
 from gateway.pipeline import accounting
-from gateway.pipeline.catalog import CatalogCache, require_modality
+from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.chat import JsonResult
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import estimate_tokens
-from gateway.pipeline.credentials import resolve_endpoint
+from gateway.pipeline.targeting import target_adapter
 from gateway.pipeline.upstream import open_response, read_json
 from gateway.ports import Ports, Timeouts
-from gateway.providers import registry
 from gateway.settings import Settings
 from gateway.usage import Usage
 
@@ -38,17 +37,10 @@ class EmbeddingsPipeline:
     async def create(self, ctx: RequestContext, body: dict[str, Any]) -> JsonResult:
         """Run a validated OpenAI embeddings request for an authenticated caller."""
         ctx.requested_model = body["model"]
-        catalog = await self._catalog.get()
-        ctx.target = target = catalog.resolve(body["model"])
-        require_modality(target, "embedding", "embeddings")
-        manifest = registry.get(target.adapter)
-        if manifest is None or manifest.embeddings is None:
-            raise UpstreamError(
-                ErrorCategory.INVALID_REQUEST, f"provider '{target.provider_id}' does not offer embeddings", param="model"
-            )
-        adapter = manifest.embeddings
-        endpoint, ctx.key_level = resolve_endpoint(catalog.providers[target.provider_id], manifest, self._settings)
-        request = adapter.build_request(body, target.upstream_model, endpoint)
+        adapter, endpoint = await target_adapter(
+            self._catalog, self._settings, ctx, modality="embedding", capability="embeddings", label="embeddings"
+        )
+        request = adapter.build_request(body, ctx.target.upstream_model, endpoint)
         response = await open_response(self._ports.http, self._ports.clock, ctx, adapter, request, self._timeouts)
         try:
             payload = await read_json(self._ports.clock, ctx, response)

@@ -69,6 +69,17 @@ class EmbeddingsAdapter(Protocol):
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
 
 
+class SpeechAdapter(Protocol):
+    """Text-to-speech: OpenAI `/v1/audio/speech` request in, provider request out. The answer is audio
+    bytes relayed as they arrive; `content_type` is the media type of the format the body asked for."""
+
+    def build_request(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest: ...
+
+    def content_type(self, body: dict[str, Any]) -> str: ...
+
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
+
+
 @dataclass(frozen=True, slots=True)
 class EnvCredentials:
     """A provider's own env setting names: the key, the base URL override, and a path appended to the base
@@ -88,6 +99,7 @@ class ProviderManifest:
     default_base_url: str | None           # None: the provider row must give one (custom servers)
     chat: ChatAdapter | None = None
     embeddings: EmbeddingsAdapter | None = None
+    speech: SpeechAdapter | None = None
     requires_api_key: bool = True
     # Env settings named otherwise than `<PREFIX>_API_KEY` / `<PREFIX>_BASE_URL` (Workers AI: CLOUDFLARE_*).
     env: EnvCredentials | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.providers import (
-    anthropic, deepseek, gemini, groq, openai, openai_compatible, perplexity, together, workers_ai, xai,
+    anthropic, deepseek, elevenlabs, gemini, groq, openai, openai_compatible, perplexity, together, workers_ai, xai,
 )
 from gateway.providers.base import ProviderManifest
 
@@ -11,7 +11,7 @@ _MANIFESTS: dict[str, ProviderManifest] = {
     manifest.name: manifest for manifest in (
         openai.MANIFEST, openai_compatible.MANIFEST, anthropic.MANIFEST,
         deepseek.MANIFEST, groq.MANIFEST, xai.MANIFEST, perplexity.MANIFEST, together.MANIFEST,
-        gemini.MANIFEST, workers_ai.MANIFEST,
+        gemini.MANIFEST, workers_ai.MANIFEST, elevenlabs.MANIFEST,
     )
 }
 

@@ -4,6 +4,7 @@ from gateway.providers.base import ProviderManifest
 from gateway.providers.openai.api import DEFAULT_BASE_URL
 from gateway.providers.openai.chat import CHAT
 from gateway.providers.openai.embeddings import EMBEDDINGS
+from gateway.providers.openai.speech import SPEECH
 
 MANIFEST = ProviderManifest(
     name="openai",
@@ -11,4 +12,5 @@ MANIFEST = ProviderManifest(
     default_base_url=DEFAULT_BASE_URL,
     chat=CHAT,
     embeddings=EMBEDDINGS,
+    speech=SPEECH,
 )

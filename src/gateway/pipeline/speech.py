@@ -1,0 +1,108 @@
+"""The text-to-speech stage: route (the model must be a `tts` model), resolve the key, call the
+provider's speech adapter and relay its audio bytes as they arrive (never buffered whole).
+
+An upstream error status is classified before the client gets a byte (a plain HTTP error). The usage
+row is written when the relay ends — finished, broken, or the client gone (`cancelled`): `units` is
+`{"characters": N}` (N = characters of `input`) and the cost is N × the model's `tts_usd_per_mchar`
+per million; the provider's characters are billed whether or not the client heard them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, AsyncIterator
+
+from gateway.errors import GatewayError
+from gateway.pipeline import accounting
+from gateway.pipeline.catalog import CatalogCache
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.cost import speech_cost
+from gateway.pipeline.targeting import target_adapter
+from gateway.pipeline.upstream import open_response, transport_error
+from gateway.ports import Ports, Timeouts, UpstreamConnectError, UpstreamResponse, UpstreamTimeout
+from gateway.settings import Settings
+
+log = logging.getLogger("gateway.speech")
+
+
+@dataclass(slots=True)
+class MediaStreamResult:
+    """Raw bytes relayed to the client as they arrive, with their media type (not SSE)."""
+
+    chunks: AsyncIterator[bytes]
+    media_type: str
+
+
+class SpeechPipeline:
+    def __init__(
+        self, ports: Ports, settings: Settings, catalog: CatalogCache, usage: accounting.UsageRecorder | None = None
+    ) -> None:
+        self._ports = ports
+        self._settings = settings
+        self._catalog = catalog
+        self._usage = usage or accounting.UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds)
+        self._timeouts = Timeouts(connect=settings.connect_timeout_seconds, total=settings.upstream_timeout_seconds)
+
+    async def create(self, ctx: RequestContext, body: dict[str, Any]) -> MediaStreamResult:
+        """Run a validated OpenAI speech request for an authenticated caller."""
+        ctx.requested_model = body["model"]
+        ctx.stream = True
+        adapter, endpoint = await target_adapter(
+            self._catalog, self._settings, ctx, modality="tts", capability="speech", label="text-to-speech"
+        )
+        request = adapter.build_request(body, ctx.target.upstream_model, endpoint)
+        media_type = adapter.content_type(body)
+        response = await open_response(self._ports.http, self._ports.clock, ctx, adapter, request, self._timeouts)
+        return MediaStreamResult(self._relay(ctx, response, len(body["input"])), media_type)
+
+    async def _relay(self, ctx: RequestContext, response: UpstreamResponse, characters: int) -> AsyncIterator[bytes]:
+        """Upstream audio bytes out as they come. A break midway cannot be told inside an audio file:
+        the error is recorded and raised, so the connection ends without a complete body."""
+        clock = self._ports.clock
+        upstream = response.iter_bytes().__aiter__()
+        try:
+            while True:
+                waited = clock.monotonic()
+                try:
+                    chunk = await upstream.__anext__()
+                except StopAsyncIteration:
+                    break
+                finally:
+                    ctx.upstream_seconds += clock.monotonic() - waited
+                if not chunk:
+                    continue
+                if ctx.ttft_seconds is None:
+                    ctx.ttft_seconds = clock.monotonic() - ctx.started
+                yield chunk
+        except (UpstreamConnectError, UpstreamTimeout) as exc:
+            provider_id = ctx.target.provider_id if ctx.target else "upstream"
+            error = transport_error(exc, provider_id)
+            ctx.status, ctx.http_status, ctx.error_type = "error", error.status, error.error_type
+            log.warning("request %s: audio stream broke midway: %s", ctx.request_id, exc)
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            ctx.status = "cancelled"
+            raise
+        finally:
+            response.close()
+            self.finish(ctx, characters)
+
+    def fail(self, ctx: RequestContext, error: GatewayError) -> None:
+        """Account for a request that ends in an error answer (only authenticated callers get rows)."""
+        ctx.status = "error"
+        ctx.http_status = error.status
+        ctx.error_type = error.error_type
+        if ctx.caller is not None:
+            self.finish(ctx, None)
+
+    def finish(self, ctx: RequestContext, characters: int | None) -> None:
+        row = accounting.usage_row(ctx, self._ports.clock.monotonic())
+        if characters is not None:
+            entry = ctx.target.catalog_entry if ctx.target else None
+            row["units"] = json.dumps({"characters": characters})
+            row["cost_usd"], row["cost_status"] = speech_cost(characters, entry)
+            row["price_version"] = entry.get("price_version") if entry else None
+        self._usage.record(row)
