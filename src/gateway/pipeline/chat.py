@@ -7,14 +7,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
-from gateway.errors import GatewayError, InternalError, UpstreamError
-from gateway.pipeline import accounting
+from gateway.errors import InternalError, UpstreamError
 from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import estimate_tokens
+from gateway.pipeline.endpoint import EndpointPipeline
 from gateway.pipeline.targeting import target_adapter
 from gateway.pipeline.upstream import open_response, read_json, transport_error
-from gateway.ports import Ports, Timeouts, UpstreamConnectError, UpstreamResponse, UpstreamTimeout
+from gateway.ports import Ports, UpstreamConnectError, UpstreamResponse, UpstreamTimeout
 from gateway.ports.ai_binding import AiBindingHttp
 from gateway.providers.base import ChatAdapter, MalformedEvent, StreamState
 from gateway.settings import Settings
@@ -34,13 +34,9 @@ class StreamResult:
     chunks: AsyncIterator[bytes]
 
 
-class ChatPipeline:
+class ChatPipeline(EndpointPipeline):
     def __init__(self, ports: Ports, settings: Settings, catalog: CatalogCache) -> None:
-        self._ports = ports
-        self._usage = accounting.UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds)
-        self._settings = settings
-        self._catalog = catalog
-        self._timeouts = Timeouts(connect=settings.connect_timeout_seconds, total=settings.upstream_timeout_seconds)
+        super().__init__(ports, settings, catalog)
         self._ai_http = AiBindingHttp(ports.ai) if ports.ai is not None else None
 
     async def complete(self, ctx: RequestContext, body: dict[str, Any]) -> JsonResult | StreamResult:
@@ -61,17 +57,6 @@ class ChatPipeline:
             return JsonResult(answer)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return StreamResult(self._relay(ctx, adapter, response, StreamState(include_usage=include_usage), body))
-
-    def fail(self, ctx: RequestContext, error: GatewayError) -> None:
-        """Account for a request that ends in an error answer (only authenticated callers get rows)."""
-        ctx.status = "error"
-        ctx.http_status = error.status
-        ctx.error_type = error.error_type
-        if ctx.caller is not None:
-            self.finish(ctx)
-
-    def finish(self, ctx: RequestContext, *, estimated: bool = False) -> None:
-        self._usage.record(accounting.usage_row(ctx, self._ports.clock.monotonic(), estimated=estimated))
 
     async def _relay(
         self,

@@ -11,29 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.errors import GatewayError
-from gateway.pipeline import accounting
-from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.chat import JsonResult
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import estimate_tokens
+from gateway.pipeline.endpoint import EndpointPipeline
 from gateway.pipeline.targeting import target_adapter
 from gateway.pipeline.upstream import open_response, read_json
-from gateway.ports import Ports, Timeouts
-from gateway.settings import Settings
 from gateway.usage import Usage
 
 
-class EmbeddingsPipeline:
-    def __init__(
-        self, ports: Ports, settings: Settings, catalog: CatalogCache, usage: accounting.UsageRecorder | None = None
-    ) -> None:
-        self._ports = ports
-        self._settings = settings
-        self._catalog = catalog
-        self._usage = usage or accounting.UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds)
-        self._timeouts = Timeouts(connect=settings.connect_timeout_seconds, total=settings.upstream_timeout_seconds)
-
+class EmbeddingsPipeline(EndpointPipeline):
     async def create(self, ctx: RequestContext, body: dict[str, Any]) -> JsonResult:
         """Run a validated OpenAI embeddings request for an authenticated caller."""
         ctx.requested_model = body["model"]
@@ -55,16 +42,6 @@ class EmbeddingsPipeline:
         self.finish(ctx, estimated=estimated)
         return JsonResult(answer)
 
-    def fail(self, ctx: RequestContext, error: GatewayError) -> None:
-        """Account for a request that ends in an error answer (only authenticated callers get rows)."""
-        ctx.status = "error"
-        ctx.http_status = error.status
-        ctx.error_type = error.error_type
-        if ctx.caller is not None:
-            self.finish(ctx)
-
-    def finish(self, ctx: RequestContext, *, estimated: bool = False) -> None:
-        self._usage.record(accounting.usage_row(ctx, self._ports.clock.monotonic(), estimated=estimated))
 
 
 def estimate_usage(value: Any) -> Usage:

@@ -15,15 +15,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
-from gateway.errors import GatewayError
 from gateway.pipeline import accounting
-from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import speech_cost
+from gateway.pipeline.endpoint import EndpointPipeline
 from gateway.pipeline.targeting import target_adapter
 from gateway.pipeline.upstream import open_response, transport_error
-from gateway.ports import Ports, Timeouts, UpstreamConnectError, UpstreamResponse, UpstreamTimeout
-from gateway.settings import Settings
+from gateway.ports import UpstreamConnectError, UpstreamResponse, UpstreamTimeout
 
 log = logging.getLogger("gateway.speech")
 
@@ -36,16 +34,7 @@ class MediaStreamResult:
     media_type: str
 
 
-class SpeechPipeline:
-    def __init__(
-        self, ports: Ports, settings: Settings, catalog: CatalogCache, usage: accounting.UsageRecorder | None = None
-    ) -> None:
-        self._ports = ports
-        self._settings = settings
-        self._catalog = catalog
-        self._usage = usage or accounting.UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds)
-        self._timeouts = Timeouts(connect=settings.connect_timeout_seconds, total=settings.upstream_timeout_seconds)
-
+class SpeechPipeline(EndpointPipeline):
     async def create(self, ctx: RequestContext, body: dict[str, Any]) -> MediaStreamResult:
         """Run a validated OpenAI speech request for an authenticated caller."""
         ctx.requested_model = body["model"]
@@ -88,21 +77,13 @@ class SpeechPipeline:
             raise
         finally:
             response.close()
-            self.finish(ctx, characters)
+            self._finish_spoken(ctx, characters)
 
-    def fail(self, ctx: RequestContext, error: GatewayError) -> None:
-        """Account for a request that ends in an error answer (only authenticated callers get rows)."""
-        ctx.status = "error"
-        ctx.http_status = error.status
-        ctx.error_type = error.error_type
-        if ctx.caller is not None:
-            self.finish(ctx, None)
-
-    def finish(self, ctx: RequestContext, characters: int | None) -> None:
+    def _finish_spoken(self, ctx: RequestContext, characters: int) -> None:
+        """The row of a request whose audio was (at least partly) produced: billed per character."""
         row = accounting.usage_row(ctx, self._ports.clock.monotonic())
-        if characters is not None:
-            entry = ctx.target.catalog_entry if ctx.target else None
-            row["units"] = json.dumps({"characters": characters})
-            row["cost_usd"], row["cost_status"] = speech_cost(characters, entry)
-            row["price_version"] = entry.get("price_version") if entry else None
+        entry = ctx.target.catalog_entry if ctx.target else None
+        row["units"] = json.dumps({"characters": characters})
+        row["cost_usd"], row["cost_status"] = speech_cost(characters, entry)
+        row["price_version"] = entry.get("price_version") if entry else None
         self._usage.record(row)
