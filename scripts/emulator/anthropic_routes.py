@@ -8,7 +8,7 @@ stall, SSE writing) are server.py's.
 
 from __future__ import annotations
 
-import hashlib
+from functools import partial
 
 from aiohttp import web
 
@@ -49,20 +49,13 @@ def _error(state: base.EmulatorState, status: int, error_type: str, message: str
 
 
 async def _fault(request: web.Request, state: base.EmulatorState, knobs, raw: bytes, model: str):
-    fault = knobs.fault
-    if fault is None:
-        return None
-    if fault == "reset":
-        return await base._reset(request)
-    if fault == "stall":
-        return await base._stall(request, state.config.stall_seconds)
-    if fault == "500-once":
-        key = knobs.fault_key or hashlib.sha256(raw).hexdigest()
-        if key in state.failed_once:
-            return None
-        state.failed_once.add(key)
-    answered = wire.fault_error(fault, model, _request_id(state))
-    return None if answered is None else _json(state, *answered)
+    """Faults that replace the whole answer, in Anthropic's error shapes; None lets the answer go on."""
+    def error(fault: str):
+        return wire.fault_error(fault, model, _request_id(state))
+
+    return await base.answer_fault(
+        request, state, knobs, raw, partial(_json, state), lambda: error("500-once"), error,
+    )
 
 
 async def messages(request: web.Request) -> web.StreamResponse:

@@ -8,7 +8,7 @@ server.py's.
 from __future__ import annotations
 
 import asyncio
-import hashlib
+from functools import partial
 
 from aiohttp import web
 
@@ -72,21 +72,11 @@ def _el_json(state: server.EmulatorState, status: int, body: object, headers: di
 
 
 async def _el_fault(request: web.Request, state: server.EmulatorState, knobs: Knobs, raw: bytes):
-    fault = knobs.fault
-    if fault is None:
-        return None
-    if fault == "reset":
-        return await server._reset(request)
-    if fault == "stall":
-        return await server._stall(request, state.config.stall_seconds)
-    if fault == "500-once":
-        key = knobs.fault_key or hashlib.sha256(raw).hexdigest()
-        if key in state.failed_once:
-            return None
-        state.failed_once.add(key)
-        return _el_json(state, 500, wire.elevenlabs_server_error())
-    error = wire.elevenlabs_fault(fault)
-    return None if error is None else _el_json(state, *error)
+    """Faults that replace the whole answer, in ElevenLabs' error shapes; None lets the answer go on."""
+    return await server.answer_fault(
+        request, state, knobs, raw, partial(_el_json, state),
+        lambda: (500, wire.elevenlabs_server_error()), wire.elevenlabs_fault,
+    )
 
 
 async def elevenlabs_speech(request: web.Request) -> web.StreamResponse:

@@ -8,7 +8,7 @@ Recording, delays, transport faults (reset, stall, 500-once) and SSE writing are
 
 from __future__ import annotations
 
-import hashlib
+from functools import partial
 
 from aiohttp import web
 
@@ -34,21 +34,10 @@ def _has_key(request: web.Request) -> bool:
 
 async def _fault(request: web.Request, state: server.EmulatorState, knobs: Knobs, raw: bytes, model: str):
     """Faults that replace the whole answer, in Gemini's error shapes; None lets the answer go on."""
-    fault = knobs.fault
-    if fault is None:
-        return None
-    if fault == "reset":
-        return await server._reset(request)
-    if fault == "stall":
-        return await server._stall(request, state.config.stall_seconds)
-    if fault == "500-once":
-        key = knobs.fault_key or hashlib.sha256(raw).hexdigest()
-        if key in state.failed_once:
-            return None
-        state.failed_once.add(key)
-        return _json(state, 500, wire.server_error())
-    error = wire.fault_error(fault, model)
-    return None if error is None else _json(state, *error)
+    return await server.answer_fault(
+        request, state, knobs, raw, partial(_json, state),
+        lambda: (500, wire.server_error()), lambda fault: wire.fault_error(fault, model),
+    )
 
 
 async def generate(request: web.Request) -> web.StreamResponse:

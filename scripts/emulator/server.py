@@ -15,6 +15,8 @@ import json
 import time
 from collections import deque
 from dataclasses import dataclass
+from functools import partial
+from typing import Callable
 
 from aiohttp import web
 
@@ -154,8 +156,21 @@ async def _stall(request: web.Request, seconds: float) -> web.Response:
     return await _reset(request)
 
 
-async def _fault(request: web.Request, state: EmulatorState, knobs: Knobs, raw: bytes, model: str):
-    """Answer faults that replace the whole response; None lets the normal answer (maybe shaped) go on."""
+ErrorAnswer = tuple  # (status, body) or (status, body, headers), as each *_wire.fault_error returns
+
+
+async def answer_fault(
+    request: web.Request,
+    state: EmulatorState,
+    knobs: Knobs,
+    raw: bytes,
+    respond: Callable[..., web.Response],
+    once_error: Callable[[], ErrorAnswer],
+    fault_error: Callable[[str], ErrorAnswer | None],
+) -> web.StreamResponse | None:
+    """The faults every wire format shares: `reset` and `stall` at the transport, `500-once` failing the
+    first time per key (with `once_error()`); any other fault is the format's own `fault_error(name)`.
+    None lets the normal answer (maybe shaped by a stream fault) go on."""
     fault = knobs.fault
     if fault is None:
         return None
@@ -168,10 +183,18 @@ async def _fault(request: web.Request, state: EmulatorState, knobs: Knobs, raw: 
         if key in state.failed_once:
             return None
         state.failed_once.add(key)
-        return _json(state, 500, wire.server_error())
+        return respond(*once_error())
+    error = fault_error(fault)
+    return None if error is None else respond(*error)
+
+
+async def _fault(request: web.Request, state: EmulatorState, knobs: Knobs, raw: bytes, model: str):
+    """OpenAI's faults (also served at the OpenAI-compatible providers' paths)."""
     key = request.headers.get("Authorization", "").partition(" ")[2].strip()
-    error = wire.fault_error(fault, model, key)
-    return None if error is None else _json(state, *error)
+    return await answer_fault(
+        request, state, knobs, raw, partial(_json, state),
+        lambda: (500, wire.server_error()), lambda fault: wire.fault_error(fault, model, key),
+    )
 
 
 async def _stream(
