@@ -6,6 +6,7 @@ An adapter never does I/O and never reads configuration: the pipeline hands it t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
@@ -32,6 +33,17 @@ class UpstreamRequest:
 
 class MalformedEvent(ValueError):
     """An upstream stream event that cannot be read; the pipeline skips and counts it."""
+
+
+def event_object(data: str) -> dict[str, Any]:
+    """A stream event's data as a JSON object, or MalformedEvent."""
+    try:
+        value = json.loads(data)
+    except ValueError as exc:
+        raise MalformedEvent(data[:200]) from exc
+    if not isinstance(value, dict):
+        raise MalformedEvent(data[:200])
+    return value
 
 
 @dataclass(slots=True)

@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 from gateway.errors import ErrorCategory, UpstreamError
 from gateway.providers.anthropic import api, errors
 from gateway.providers.anthropic.request import build_payload
-from gateway.providers.base import Endpoint, MalformedEvent, StreamState, UpstreamRequest
+from gateway.providers.base import Endpoint, MalformedEvent, StreamState, UpstreamRequest, event_object
 from gateway.sse import SseEvent
 from gateway.usage import Usage
 
@@ -99,12 +99,7 @@ class AnthropicChat:
         return answer, usage
 
     def transform_event(self, event: SseEvent, state: StreamState) -> list[dict[str, Any]]:
-        try:
-            data = json.loads(event.data)
-        except ValueError as exc:
-            raise MalformedEvent(event.data[:200]) from exc
-        if not isinstance(data, dict):
-            raise MalformedEvent(event.data[:200])
+        data = event_object(event.data)
         kind = data.get("type") or event.event
         memory = state.extra
         if kind == "message_start":

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from gateway.errors import ErrorCategory, UpstreamError
-from gateway.providers.base import Endpoint, MalformedEvent, StreamState, UpstreamRequest
+from gateway.providers.base import Endpoint, StreamState, UpstreamRequest, event_object
 from gateway.providers.gemini import api, errors
 from gateway.providers.gemini.request import THOUGHT_SIGNATURE_SEPARATOR, build_body
 from gateway.sse import SseEvent
@@ -90,16 +90,6 @@ def _response_id(payload: Mapping[str, Any]) -> str:
     return "chatcmpl-" + str(payload.get("responseId") or uuid.uuid4().hex)
 
 
-def _decode(data: str) -> dict[str, Any]:
-    try:
-        chunk = json.loads(data)
-    except ValueError as exc:
-        raise MalformedEvent(data[:200]) from exc
-    if not isinstance(chunk, dict):
-        raise MalformedEvent(data[:200])
-    return chunk
-
-
 @dataclass(frozen=True)
 class GeminiChat:
     def build_request(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest:
@@ -143,7 +133,7 @@ class GeminiChat:
         return answer, usage
 
     def transform_event(self, event: SseEvent, state: StreamState) -> list[dict[str, Any]]:
-        chunk = _decode(event.data)
+        chunk = event_object(event.data)
         if isinstance(chunk.get("error"), dict):  # an error reported inside a 200 stream
             raise errors.parse_error(int(chunk["error"].get("code") or 500), {}, json.dumps(chunk).encode())
         if (blocked := blocked_prompt_error(chunk)) is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from gateway.errors import ErrorCategory, InvalidRequestError, UpstreamError
-from gateway.providers.base import Endpoint, MalformedEvent, StreamState, UpstreamRequest
+from gateway.providers.base import Endpoint, StreamState, UpstreamRequest, event_object
 from gateway.providers.openai_format import errors
 from gateway.sse import EncodedChunk, SseEvent
 from gateway.usage import Usage
@@ -70,12 +70,7 @@ class OpenAIFormatChat:
         if event.data == "[DONE]":
             state.done = True
             return []
-        try:
-            chunk = json.loads(event.data)
-        except ValueError as exc:
-            raise MalformedEvent(event.data[:200]) from exc
-        if not isinstance(chunk, dict):
-            raise MalformedEvent(event.data[:200])
+        chunk = event_object(event.data)
         if "error" in chunk:  # an error reported inside a 200 stream
             fields = chunk["error"] if isinstance(chunk["error"], dict) else {"message": str(chunk["error"])}
             raise errors.parse_error(500, {}, json.dumps({"error": fields}).encode())

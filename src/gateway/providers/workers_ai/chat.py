@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from gateway.errors import ErrorCategory, UpstreamError
-from gateway.providers.base import Endpoint, MalformedEvent, StreamState, UpstreamRequest
+from gateway.providers.base import Endpoint, StreamState, UpstreamRequest, event_object
 from gateway.providers.workers_ai import api, errors
 from gateway.providers.workers_ai.request import build_inputs
 from gateway.sse import SseEvent
@@ -60,16 +60,6 @@ def _result(payload: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(result, dict):
         raise UpstreamError(ErrorCategory.SERVER_ERROR, "upstream answer has no result")
     return result
-
-
-def _decode(data: str) -> dict[str, Any]:
-    try:
-        chunk = json.loads(data)
-    except ValueError as exc:
-        raise MalformedEvent(data[:200]) from exc
-    if not isinstance(chunk, dict):
-        raise MalformedEvent(data[:200])
-    return chunk
 
 
 @dataclass(frozen=True)
@@ -120,7 +110,7 @@ class WorkersAIChat:
             if state.include_usage and state.usage is not None:
                 out.append({**head, "choices": [], "usage": state.usage.to_openai()})
             return out
-        chunk = _decode(event.data)
+        chunk = event_object(event.data)
         if chunk.get("success") is False or isinstance(chunk.get("errors"), list) and chunk["errors"]:
             raise errors.parse_error(500, {}, json.dumps(chunk).encode())
         if isinstance(chunk.get("error"), str):
