@@ -8,16 +8,12 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
 from gateway.errors import InternalError, UpstreamError
-from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import estimate_tokens
 from gateway.pipeline.endpoint import EndpointPipeline
-from gateway.pipeline.targeting import target_adapter
 from gateway.pipeline.upstream import open_response, read_json, transport_error
-from gateway.ports import Ports, UpstreamConnectError, UpstreamResponse, UpstreamTimeout
-from gateway.ports.ai_binding import AiBindingHttp
+from gateway.ports import UpstreamConnectError, UpstreamResponse, UpstreamTimeout
 from gateway.providers.base import ChatAdapter, MalformedEvent, StreamState
-from gateway.settings import Settings
 from gateway.sse import DONE, SseDecoder, encode_chunk
 from gateway.usage import Usage
 
@@ -35,21 +31,14 @@ class StreamResult:
 
 
 class ChatPipeline(EndpointPipeline):
-    def __init__(self, ports: Ports, settings: Settings, catalog: CatalogCache) -> None:
-        super().__init__(ports, settings, catalog)
-        self._ai_http = AiBindingHttp(ports.ai) if ports.ai is not None else None
-
     async def complete(self, ctx: RequestContext, body: dict[str, Any]) -> JsonResult | StreamResult:
         """Run a validated OpenAI chat request for an authenticated caller."""
         ctx.requested_model = body["model"]
         ctx.stream = bool(body.get("stream"))
-        adapter, endpoint = await target_adapter(
-            self._catalog, self._settings, ctx, modality="chat", capability="chat", label="chat",
-            ai_binding=self._ai_http is not None,
-        )
-        request = adapter.build_request(body, ctx.target.upstream_model, endpoint)
-        http = self._ai_http if ctx.key_level == "binding" else self._ports.http
-        response = await open_response(http, self._ports.clock, ctx, adapter, request, self._timeouts)
+        route = await self.route(ctx, modality="chat", capability="chat", label="chat")
+        adapter = route.adapter
+        request = adapter.build_request(body, ctx.target.upstream_model, route.endpoint)
+        response = await open_response(route.http, self._ports.clock, ctx, adapter, request, self._timeouts)
         if not ctx.stream:
             payload = await read_json(self._ports.clock, ctx, response)
             answer, ctx.usage = adapter.parse_response(payload)

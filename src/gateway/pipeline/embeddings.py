@@ -15,7 +15,6 @@ from gateway.pipeline.chat import JsonResult
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import estimate_tokens
 from gateway.pipeline.endpoint import EndpointPipeline
-from gateway.pipeline.targeting import target_adapter
 from gateway.pipeline.upstream import open_response, read_json
 from gateway.usage import Usage
 
@@ -24,11 +23,10 @@ class EmbeddingsPipeline(EndpointPipeline):
     async def create(self, ctx: RequestContext, body: dict[str, Any]) -> JsonResult:
         """Run a validated OpenAI embeddings request for an authenticated caller."""
         ctx.requested_model = body["model"]
-        adapter, endpoint = await target_adapter(
-            self._catalog, self._settings, ctx, modality="embedding", capability="embeddings", label="embeddings"
-        )
-        request = adapter.build_request(body, ctx.target.upstream_model, endpoint)
-        response = await open_response(self._ports.http, self._ports.clock, ctx, adapter, request, self._timeouts)
+        route = await self.route(ctx, modality="embedding", capability="embeddings", label="embeddings")
+        adapter = route.adapter
+        request = adapter.build_request(body, ctx.target.upstream_model, route.endpoint)
+        response = await open_response(route.http, self._ports.clock, ctx, adapter, request, self._timeouts)
         try:
             payload = await read_json(self._ports.clock, ctx, response)
         finally:

@@ -3,12 +3,28 @@ timeouts, and how a request is accounted when it ends (in an answer or in an err
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from gateway.errors import GatewayError
 from gateway.pipeline import accounting
 from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.context import RequestContext
-from gateway.ports import Ports, Timeouts
+from gateway.pipeline.targeting import target_adapter
+from gateway.ports import HttpClient, Ports, Timeouts
+from gateway.ports.ai_binding import AiBindingHttp
+from gateway.providers.base import Endpoint
 from gateway.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where one request goes: the provider's adapter for the endpoint, its endpoint (URL and key), and
+    the client that reaches it (the `AI` binding for key level 'binding', else the HTTP port)."""
+
+    adapter: Any
+    endpoint: Endpoint
+    http: HttpClient
 
 
 class EndpointPipeline:
@@ -20,6 +36,16 @@ class EndpointPipeline:
         self._catalog = catalog
         self._usage = usage or accounting.UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds)
         self._timeouts = Timeouts(connect=settings.connect_timeout_seconds, total=settings.upstream_timeout_seconds)
+        self._ai_http = AiBindingHttp(ports.ai) if ports.ai is not None else None
+
+    async def route(self, ctx: RequestContext, *, modality: str, capability: str, label: str) -> Route:
+        """Resolve ctx.requested_model to its provider's adapter for `capability` (targeting.py)."""
+        adapter, endpoint = await target_adapter(
+            self._catalog, self._settings, ctx, modality=modality, capability=capability, label=label,
+            ai_binding=self._ai_http is not None,
+        )
+        http = self._ai_http if ctx.key_level == "binding" and self._ai_http is not None else self._ports.http
+        return Route(adapter, endpoint, http)
 
     def fail(self, ctx: RequestContext, error: GatewayError) -> None:
         """Account for a request that ends in an error answer (only authenticated callers get rows)."""

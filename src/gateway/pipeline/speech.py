@@ -19,7 +19,6 @@ from gateway.pipeline import accounting
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import speech_cost
 from gateway.pipeline.endpoint import EndpointPipeline
-from gateway.pipeline.targeting import target_adapter
 from gateway.pipeline.upstream import open_response, transport_error
 from gateway.ports import UpstreamConnectError, UpstreamResponse, UpstreamTimeout
 
@@ -39,12 +38,11 @@ class SpeechPipeline(EndpointPipeline):
         """Run a validated OpenAI speech request for an authenticated caller."""
         ctx.requested_model = body["model"]
         ctx.stream = True
-        adapter, endpoint = await target_adapter(
-            self._catalog, self._settings, ctx, modality="tts", capability="speech", label="text-to-speech"
-        )
-        request = adapter.build_request(body, ctx.target.upstream_model, endpoint)
+        route = await self.route(ctx, modality="tts", capability="speech", label="text-to-speech")
+        adapter = route.adapter
+        request = adapter.build_request(body, ctx.target.upstream_model, route.endpoint)
         media_type = adapter.content_type(body)
-        response = await open_response(self._ports.http, self._ports.clock, ctx, adapter, request, self._timeouts)
+        response = await open_response(route.http, self._ports.clock, ctx, adapter, request, self._timeouts)
         return MediaStreamResult(self._relay(ctx, response, len(body["input"])), media_type)
 
     async def _relay(self, ctx: RequestContext, response: UpstreamResponse, characters: int) -> AsyncIterator[bytes]:

@@ -92,6 +92,30 @@ class SpeechAdapter(Protocol):
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
 
 
+class ImageAdapter(Protocol):
+    """Image generation: OpenAI `/v1/images/generations` request in, provider request out, and the answer
+    (JSON, or the image file itself where the provider answers one) back as an OpenAI images response
+    (`data[].b64_json` or `data[].url`, as the client asked)."""
+
+    def build_request(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest: ...
+
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
+
+
+class TranscriptionAdapter(Protocol):
+    """Speech-to-text: an OpenAI `/v1/audio/transcriptions` multipart upload in, provider request out, and
+    the transcript back in the `response_format` the client asked for (json, text, verbose_json)."""
+
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
+
+
+class VideoAdapter(Protocol):
+    """Video generation, an asynchronous job: OpenAI `POST /v1/videos` in, the provider's job out; the
+    job's status polled and, once done, its result fetched."""
+
+    def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
+
+
 @dataclass(frozen=True, slots=True)
 class EnvCredentials:
     """A provider's own env setting names: the key, the base URL override, and a path appended to the base
@@ -112,6 +136,9 @@ class ProviderManifest:
     chat: ChatAdapter | None = None
     embeddings: EmbeddingsAdapter | None = None
     speech: SpeechAdapter | None = None
+    images: ImageAdapter | None = None
+    transcription: TranscriptionAdapter | None = None
+    video: VideoAdapter | None = None
     requires_api_key: bool = True
     # Env settings named otherwise than `<PREFIX>_API_KEY` / `<PREFIX>_BASE_URL` (Workers AI: CLOUDFLARE_*).
     env: EnvCredentials | None = None
