@@ -66,7 +66,9 @@ def create_app(config: EmulatorConfig | None = None) -> web.Application:
     router.add_get("/v1/models/{model}", retrieve_model)
     # Other providers' routes build on this module's mechanics, hence imported here, not at the top.
     from scripts.emulator import anthropic_routes, audio_routes, compatible_routes, gemini_routes, workers_ai_routes
+    from scripts.emulator import images_routes
 
+    images_routes.register(router)  # first: gemini's and Workers AI's catch-all paths would take its routes
     anthropic_routes.register(router)  # before the /v1 catch-all: /anthropic/v1/messages is its own path
     gemini_routes.register(router)
     compatible_routes.register(router)  # DeepSeek, Groq, xAI, Perplexity, Together

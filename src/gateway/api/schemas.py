@@ -82,6 +82,24 @@ class SpeechRequest(_Open):
         return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+
+class ImagesRequest(_Open):
+    """OpenAI `POST /v1/images/generations`. Which values a model takes (sizes, qualities) is the provider's
+    to say: the adapters refuse what their provider cannot make, with a 400 naming the field."""
+
+    model: str = Field(min_length=1)
+    prompt: str = Field(min_length=1, max_length=32000)
+    n: int | None = Field(default=None, ge=1, le=10)
+    size: str | None = Field(default=None, min_length=1, description="WIDTHxHEIGHT in pixels (e.g. 1024x1024) or 'auto'")
+    quality: str | None = Field(default=None, min_length=1, description="standard, hd (dall-e-3); low, medium, high, auto (gpt-image)")
+    response_format: Literal["url", "b64_json"] | None = None
+    style: Literal["vivid", "natural"] | None = None
+    background: Literal["transparent", "opaque", "auto"] | None = None
+    output_format: Literal["png", "jpeg", "webp"] | None = None
+    output_compression: int | None = Field(default=None, ge=0, le=100)
+    moderation: Literal["low", "auto"] | None = None
+    user: str | None = None
+
 def _embeddings_input_problem(value: Any) -> str | None:
     shape = "it must be a non-empty string, a non-empty list of non-empty strings, a token array or a list of token arrays"
     if isinstance(value, str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
 from gateway.usage import Usage
@@ -46,3 +47,40 @@ def speech_cost(characters: int, model: Mapping[str, Any] | None) -> tuple[float
     if model is None or model.get("tts_usd_per_mchar") is None:
         return None, "unpriced"
     return round(characters * model["tts_usd_per_mchar"] / PER_MILLION, 10), "priced"
+
+
+def image_price_keys(size: str | None, quality: str | None) -> list[str]:
+    """The `image_usd` keys tried, most specific first: `<size>/<quality>`, `<size>/*`, `*/<quality>`, `*`
+    (a None size or quality is `*`: the provider has no such knob or did not say)."""
+    s, q = size or "*", quality or "*"
+    keys: list[str] = []
+    for key in (f"{s}/{q}", f"{s}/*", f"*/{q}", "*"):
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def image_cost(images: int, size: str | None, quality: str | None, model: Mapping[str, Any] | None) -> tuple[float | None, str]:
+    """(cost in USD, cost_status) of an image request: images × the model's price per image for that size
+    and quality. `image_usd` is a JSON object of USD per image keyed `<width>x<height>/<quality>`
+    ("1024x1024/standard", "1536x1024/high"), where either part may be `*` (any); the first key of
+    `image_price_keys` found prices it. No key matches (a size or quality the catalog has no price for,
+    such as gpt-image's `auto` when the answer does not say what it chose): 'unpriced', never a guess."""
+    prices = _image_prices(model)
+    if prices is None:
+        return None, "unpriced"
+    for key in image_price_keys(size, quality):
+        price = prices.get(key)
+        if isinstance(price, (int, float)) and not isinstance(price, bool):
+            return round(images * float(price), 10), "priced"
+    return None, "unpriced"
+
+
+def _image_prices(model: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    raw = model.get("image_usd") if model else None
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    return raw if isinstance(raw, dict) else None

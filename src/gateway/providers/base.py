@@ -92,12 +92,26 @@ class SpeechAdapter(Protocol):
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ImageResult:
+    """An image answer in the OpenAI format, and what it is billed by: the size and quality the images were
+    made at (None where the provider has no such knob or does not say; the price lookup then matches `*`)."""
+
+    answer: dict[str, Any]
+    size: str | None
+    quality: str | None
+
+
 class ImageAdapter(Protocol):
     """Image generation: OpenAI `/v1/images/generations` request in, provider request out, and the answer
     (JSON, or the image file itself where the provider answers one) back as an OpenAI images response
-    (`data[].b64_json` or `data[].url`, as the client asked)."""
+    (`data[].b64_json` or `data[].url`, as the client asked). `parse_response` gets the raw bytes and their
+    content type (and the upstream model, whose defaults decide the billed size and quality), so an
+    adapter reads a JSON envelope and an image file alike."""
 
     def build_request(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest: ...
+
+    def parse_response(self, raw: bytes, content_type: str, body: dict[str, Any], upstream_model: str) -> ImageResult: ...
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
 

@@ -4,6 +4,7 @@ from gateway.providers.base import ProviderManifest
 from gateway.providers.openai.api import DEFAULT_BASE_URL
 from gateway.providers.openai.chat import CHAT
 from gateway.providers.openai.embeddings import EMBEDDINGS
+from gateway.providers.openai.images import IMAGES
 from gateway.providers.openai.speech import SPEECH
 
 MANIFEST = ProviderManifest(
@@ -13,4 +14,5 @@ MANIFEST = ProviderManifest(
     chat=CHAT,
     embeddings=EMBEDDINGS,
     speech=SPEECH,
+    images=IMAGES,
 )

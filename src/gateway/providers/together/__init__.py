@@ -4,7 +4,9 @@ from gateway.providers.base import ProviderManifest
 from gateway.providers.together.api import DEFAULT_BASE_URL
 from gateway.providers.together.chat import CHAT
 from gateway.providers.together.embeddings import EMBEDDINGS
+from gateway.providers.together.images import IMAGES
 
 MANIFEST = ProviderManifest(
-    name="together", display_name="Together AI", default_base_url=DEFAULT_BASE_URL, chat=CHAT, embeddings=EMBEDDINGS
+    name="together", display_name="Together AI", default_base_url=DEFAULT_BASE_URL, chat=CHAT, embeddings=EMBEDDINGS,
+    images=IMAGES,
 )

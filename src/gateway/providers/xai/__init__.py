@@ -3,5 +3,6 @@
 from gateway.providers.base import ProviderManifest
 from gateway.providers.xai.api import DEFAULT_BASE_URL
 from gateway.providers.xai.chat import CHAT
+from gateway.providers.xai.images import IMAGES
 
-MANIFEST = ProviderManifest(name="xai", display_name="xAI", default_base_url=DEFAULT_BASE_URL, chat=CHAT)
+MANIFEST = ProviderManifest(name="xai", display_name="xAI", default_base_url=DEFAULT_BASE_URL, chat=CHAT, images=IMAGES)

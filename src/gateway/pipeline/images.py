@@ -1,0 +1,62 @@
+"""The image-generation stage: route (the model must be an `image` model), resolve the key, call the
+provider's image adapter, answer the OpenAI images JSON, account for it.
+
+The provider's answer is read whole (JSON, or the image file itself: the adapter gets the bytes and their
+content type) and becomes `{"created", "data": [{"b64_json" | "url", "revised_prompt"?}], …}`; `created`
+is the provider's when it gave one, else the gateway's clock. The usage row (`endpoint = 'images'`) has
+`units = {"images": N, "size", "quality"}` — N the images answered, size and quality those the adapter
+says they were made at — and the cost N × the model's `image_usd` price for them (`cost.image_cost`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gateway.pipeline import accounting
+from gateway.pipeline.chat import JsonResult
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.cost import image_cost
+from gateway.pipeline.endpoint import EndpointPipeline
+from gateway.pipeline.upstream import open_response, transport_error
+from gateway.ports import UpstreamConnectError, UpstreamResponse, UpstreamTimeout
+from gateway.providers.base import ImageResult
+
+
+class ImagesPipeline(EndpointPipeline):
+    async def create(self, ctx: RequestContext, body: dict[str, Any]) -> JsonResult:
+        """Run a validated OpenAI image-generation request for an authenticated caller."""
+        ctx.requested_model = body["model"]
+        route = await self.route(ctx, modality="image", capability="images", label="image generation")
+        adapter = route.adapter
+        upstream_model = ctx.target.upstream_model
+        request = adapter.build_request(body, upstream_model, route.endpoint)
+        response = await open_response(route.http, self._ports.clock, ctx, adapter, request, self._timeouts)
+        try:
+            raw = await self._read(ctx, response)
+        finally:
+            response.close()
+        result = adapter.parse_response(raw, response.headers.get("content-type", ""), body, upstream_model)
+        answer = {"created": int(self._ports.clock.now()), **result.answer}
+        self._finish_images(ctx, result)
+        return JsonResult(answer)
+
+    async def _read(self, ctx: RequestContext, response: UpstreamResponse) -> bytes:
+        clock = self._ports.clock
+        started = clock.monotonic()
+        try:
+            return await response.read()
+        except (UpstreamConnectError, UpstreamTimeout) as exc:
+            raise transport_error(exc, ctx.target.provider_id if ctx.target else "upstream") from exc
+        finally:
+            ctx.upstream_seconds += clock.monotonic() - started
+
+    def _finish_images(self, ctx: RequestContext, result: ImageResult) -> None:
+        """The row of a request that produced images: billed per image at its size and quality."""
+        images = len(result.answer.get("data") or ())
+        row = accounting.usage_row(ctx, self._ports.clock.monotonic())
+        entry = ctx.target.catalog_entry if ctx.target else None
+        row["units"] = json.dumps({"images": images, "size": result.size, "quality": result.quality})
+        row["cost_usd"], row["cost_status"] = image_cost(images, result.size, result.quality, entry)
+        row["price_version"] = entry.get("price_version") if entry else None
+        self._usage.record(row)
