@@ -6,6 +6,8 @@ Chat: request mapping (what reached the emulator: path, key, upstream model), re
 emulator's deterministic reply), stream mapping (word by word, a clean end, the usage chunk), error
 mapping (429 and context length) and the usage row (provider, tokens, cost from the catalog).
 Embeddings: one call, what reached the emulator, and its usage row.
+Images: base64 and URL answers against the emulator's image rule, the 429 mapping, and the usage row
+(images, size, quality, cost from the catalog's per-image prices).
 
 The parameters come from `registry.all_manifests()` at collection time, never from a list here; each
 provider id and its model come from the test gateway's SQLite catalog; each provider's emulator base URL
@@ -15,6 +17,7 @@ test setup cannot reach fails with what to add.
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import uuid
@@ -30,6 +33,7 @@ from gateway.providers.base import ProviderManifest
 from gateway.settings import env_prefix
 from scripts.emulator import compatible_wire
 from scripts.emulator.audio_wire import audio_bytes
+from scripts.emulator.images_wire import image_seed, jpeg_bytes, png_bytes
 from tests.conftest import GatewayServer, gateway_config
 from tests.provider_capabilities import provider_capability_pairs
 
@@ -39,7 +43,7 @@ CUSTOM_CHAT_MODEL = "Qwen2.5-7B-Instruct"
 CUSTOM_EMBEDDING_MODEL = "text-embedding-3-small"
 CUSTOM_KEY = "conformance-compat-secret"
 # The catalog's modality for each capability the suite checks.
-MODALITIES = {"chat": "chat", "embeddings": "embedding", "speech": "tts"}
+MODALITIES = {"chat": "chat", "embeddings": "embedding", "speech": "tts", "images": "image"}
 # The emulator's documented reply rule (scripts/emulator/openai_wire.py, shared by every wire format).
 REPLY_PREFIX = "Emulated reply to: "
 
@@ -63,6 +67,7 @@ class Model:
     input_price: float | None
     output_price: float | None
     char_price: float | None = None   # text-to-speech: USD per million characters
+    image_prices: str | None = None   # image generation: the `image_usd` JSON
 
 
 # ---- fixtures and lookups --------------------------------------------------------------------------
@@ -134,7 +139,7 @@ def catalog_model(gateway, provider_id: str, capability: str) -> Model:
     makes think aloud left out, so the reply rule alone gives the counts)."""
     rows = catalog(
         gateway,
-        "SELECT id, upstream_name, input_usd_per_mtok, output_usd_per_mtok, tts_usd_per_mchar FROM models "
+        "SELECT id, upstream_name, input_usd_per_mtok, output_usd_per_mtok, tts_usd_per_mchar, image_usd FROM models "
         "WHERE provider_id = ? AND modality = ? AND enabled = 1 ORDER BY id",
         provider_id, MODALITIES[capability],
     )
@@ -142,7 +147,7 @@ def catalog_model(gateway, provider_id: str, capability: str) -> Model:
     assert rows, f"the catalog has no enabled {MODALITIES[capability]} model for {provider_id!r}: seed one"
     row = rows[0]
     return Model(row["id"], row["upstream_name"], row["input_usd_per_mtok"], row["output_usd_per_mtok"],
-                 row["tts_usd_per_mchar"])
+                 row["tts_usd_per_mchar"], row["image_usd"])
 
 
 def subject(gateway, emulator, adapter: str, capability: str, request) -> tuple[GatewayServer, Target, Model]:
@@ -395,3 +400,82 @@ def test_speech_rate_limit_is_429_with_retry_after(adapter, gateway, emulator, r
     assert_request_mapped(emulator, t, model, tag)
     row = gateway.usage_row(response.headers["x-request-id"])
     assert (row["status"], row["provider_id"], row["http_status"]) == ("error", t.provider_id, 429)
+
+
+# ---- images ----------------------------------------------------------------------------------------
+
+
+def emulated_images(prompt: str, index: int = 0) -> tuple[bytes, bytes]:
+    """The two files the emulator's image rule (scripts/emulator/images_wire.py) can make for an image:
+    providers answer PNG or JPEG as their documentation says."""
+    seed = image_seed(prompt, index)
+    return png_bytes(seed), jpeg_bytes(seed)
+
+
+def documented_image_price(prices: str, size: str | None, quality: str | None) -> float | None:
+    """docs/providers.md's lookup: `<size>/<quality>`, `<size>/*`, `*/<quality>`, `*` (None = `*`)."""
+    table = json.loads(prices)
+    s, q = size or "*", quality or "*"
+    for key in (f"{s}/{q}", f"{s}/*", f"*/{q}", "*"):
+        key = "*" if key == "*/*" else key
+        if key in table:
+            return table[key]
+    return None
+
+
+def assert_image_row(gateway, t: Target, model: Model, request_id: str, images: int) -> None:
+    row = gateway.usage_row(request_id)
+    assert (row["status"], row["endpoint"], row["provider_id"], row["model_id"]) == ("success", "images", t.provider_id, model.id)
+    units = json.loads(row["units"])
+    assert units["images"] == images
+    assert units["size"] in (None, "1024x1024")  # every provider's default is square 1024 (or it does not say)
+    price = documented_image_price(model.image_prices, units["size"], units["quality"])
+    assert price is not None, f"{model.id}: the catalog has no price for a default request ({units})"
+    assert row["cost_status"] == "priced"
+    assert row["cost_usd"] == pytest.approx(images * price, rel=1e-9)
+
+
+@pytest.mark.parametrize("adapter", pairs_for("images"))
+def test_images_base64_request_response_and_usage(adapter, gateway, emulator, request):
+    gateway, t, model = subject(gateway, emulator, adapter, "images", request)
+    client = client_for(gateway)
+    prompt = f"A lighthouse at dawn {marker()}"
+    raw = client.images.with_raw_response.generate(model=model.id, prompt=prompt, response_format="b64_json")
+    answer = raw.parse()
+    assert_request_mapped(emulator, t, model, prompt)
+    assert len(answer.data) == 1 and answer.created > 0
+    assert base64.b64decode(answer.data[0].b64_json) in emulated_images(prompt)
+    assert_image_row(gateway, t, model, raw.headers["x-request-id"], 1)
+
+
+@pytest.mark.parametrize("adapter", pairs_for("images"))
+def test_images_url_is_fetchable_or_a_data_url(adapter, gateway, emulator, request):
+    gateway, t, model = subject(gateway, emulator, adapter, "images", request)
+    prompt = f"A fox in the snow {marker()}"
+    answer = client_for(gateway).images.generate(model=model.id, prompt=prompt, response_format="url")
+    url = answer.data[0].url
+    if url.startswith("data:"):  # a provider that only answers bytes: the gateway's data: URL
+        header, _, encoded = url.partition(",")
+        data = base64.b64decode(encoded)
+        assert header == "data:" + ("image/png" if data.startswith(b"\x89PNG") else "image/jpeg") + ";base64"
+    else:  # the provider's hosted file
+        data = httpx.get(url, timeout=10).content
+    assert data in emulated_images(prompt)
+
+
+@pytest.mark.parametrize("adapter", pairs_for("images"))
+def test_images_rate_limit_is_429_with_retry_after(adapter, gateway, emulator, request):
+    gateway, t, model = subject(gateway, emulator, adapter, "images", request)
+    tag = marker()
+    response = httpx.post(
+        gateway.base_url + "/v1/images/generations",
+        headers={"authorization": f"Bearer {conformance_key(gateway)}"},
+        json={"model": model.id, "prompt": f"{tag} [[emulator:fault=429]]"},
+        timeout=10,
+    )
+    assert response.status_code == 429, response.text
+    assert response.json()["error"]["code"] == "rate_limit_exceeded"
+    assert int(response.headers["retry-after"]) >= 1
+    assert_request_mapped(emulator, t, model, tag)
+    row = gateway.usage_row(response.headers["x-request-id"])
+    assert (row["status"], row["endpoint"], row["provider_id"], row["http_status"]) == ("error", "images", t.provider_id, 429)

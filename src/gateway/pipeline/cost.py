@@ -51,10 +51,11 @@ def speech_cost(characters: int, model: Mapping[str, Any] | None) -> tuple[float
 
 def image_price_keys(size: str | None, quality: str | None) -> list[str]:
     """The `image_usd` keys tried, most specific first: `<size>/<quality>`, `<size>/*`, `*/<quality>`, `*`
-    (a None size or quality is `*`: the provider has no such knob or did not say)."""
+    (a None size or quality is `*`: the provider has no such knob or did not say; `*/*` is `*`)."""
     s, q = size or "*", quality or "*"
     keys: list[str] = []
     for key in (f"{s}/{q}", f"{s}/*", f"*/{q}", "*"):
+        key = "*" if key == "*/*" else key
         if key not in keys:
             keys.append(key)
     return keys
