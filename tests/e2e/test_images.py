@@ -249,3 +249,15 @@ def test_upstream_auth_failure_and_reset_are_502(client, model, status):
 def test_upstream_model_not_found_is_404(client):
     with pytest.raises(openai.NotFoundError):
         client.images.generate(model="gemini/imagen-4.0-fast-generate-001", prompt="[[emulator:fault=model-not-found]] x")
+
+
+def test_openapi_documents_the_route(gateway):
+    operation = httpx.get(gateway.base_url + "/openapi.json").json()["paths"]["/v1/images/generations"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema["required"]) == {"model", "prompt"}
+    assert "response_format" in schema["properties"] and "429" in operation["responses"]
+
+
+def test_get_is_405(gateway, api_key):
+    response = httpx.get(gateway.base_url + "/v1/images/generations", headers={"authorization": f"Bearer {api_key}"})
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
