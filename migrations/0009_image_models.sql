@@ -17,7 +17,10 @@
 --   Stored per image at each size the gateway can ask for, taking a megapixel as 1024x1024 pixels (so that
 --   the default 1024x1024 image costs the per-megapixel price, as Together's per-image examples show):
 --   an estimate; other sizes are unpriced. Together's steps do not change its price.
--- xAI (models and pricing page): grok-2-image $0.07 per image, one size.
+-- xAI (docs.x.ai image generation: flat per-image pricing, no size/quality/style): grok-imagine-image
+--   $0.02 per image (its current image model); grok-2-image, the earlier model, $0.07 per image.
+-- Imagen 4 prices checked against a quote of the Gemini API pricing page (Nov 2026 search); Google marks
+--   the Imagen 4 ids deprecated in favour of Gemini image models, so expect to retire these rows.
 -- Cloudflare Workers AI (model pages, "Unit Pricing"):
 --   @cf/black-forest-labs/flux-1-schnell: $0.000053 per 512x512 tile and $0.00011 per step. It makes
 --   1024x1024 images (4 tiles = $0.000212); the gateway sends 4 steps for quality 'standard' ($0.00044) and 8
@@ -52,6 +55,8 @@ INSERT INTO models (id, provider_id, upstream_name, display_name, modality, supp
      8.5, 7.0, 'editorial', 1),
     ('xai/grok-2-image', 'xai', 'grok-2-image', 'Grok 2 Image', 'image', 0,
      '{"*": 0.07}', 7.5, 7.0, 'editorial', 1),
+    ('xai/grok-imagine-image', 'xai', 'grok-imagine-image', 'Grok Imagine Image', 'image', 0,
+     '{"*": 0.02}', 8.0, 7.5, 'editorial', 1),
     ('workers-ai/@cf/black-forest-labs/flux-1-schnell', 'workers-ai', '@cf/black-forest-labs/flux-1-schnell', 'FLUX.1 [schnell] (Workers AI)', 'image', 0,
      '{"1024x1024/standard": 0.000652, "1024x1024/hd": 0.001092}', 7.0, 8.5, 'editorial', 1),
     ('workers-ai/@cf/stabilityai/stable-diffusion-xl-base-1.0', 'workers-ai', '@cf/stabilityai/stable-diffusion-xl-base-1.0', 'Stable Diffusion XL base 1.0 (Workers AI)', 'image', 0,
