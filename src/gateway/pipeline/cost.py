@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
 from gateway.usage import Usage
@@ -46,3 +47,23 @@ def speech_cost(characters: int, model: Mapping[str, Any] | None) -> tuple[float
     if model is None or model.get("tts_usd_per_mchar") is None:
         return None, "unpriced"
     return round(characters * model["tts_usd_per_mchar"] / PER_MILLION, 10), "priced"
+
+
+def video_cost(seconds: int, size: str | None, model: Mapping[str, Any] | None) -> tuple[float | None, str]:
+    """(cost in USD, cost_status) of a finished video job: seconds × the catalog's USD per second — the
+    size's own rate when `video_usd_by_size` lists it (sora-2-pro's 1024p sizes), else
+    `video_usd_per_second`."""
+    if model is None:
+        return None, "unpriced"
+    rate = model.get("video_usd_per_second")
+    by_size = model.get("video_usd_by_size")
+    if by_size and size:
+        try:
+            sizes = json.loads(by_size) if isinstance(by_size, str) else by_size
+        except ValueError:
+            sizes = {}
+        if isinstance(sizes, dict) and isinstance(sizes.get(size), (int, float)):
+            rate = sizes[size]
+    if rate is None:
+        return None, "unpriced"
+    return round(seconds * rate, 10), "priced"
