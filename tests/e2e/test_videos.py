@@ -68,8 +68,9 @@ def sent(emulator, text: str) -> dict:
     raise AssertionError(f"nothing carrying {text!r} reached the emulator")
 
 
-def call(server, key, method: str, path: str, **kwargs) -> httpx.Response:
-    return httpx.request(method, server.base_url + path, headers={"authorization": f"Bearer {key}"}, timeout=10, **kwargs)
+def call(server, key, method: str, path: str, headers: dict | None = None, **kwargs) -> httpx.Response:
+    return httpx.request(method, server.base_url + path, headers={"authorization": f"Bearer {key}", **(headers or {})},
+                         timeout=10, **kwargs)
 
 
 # ---- lifecycle -------------------------------------------------------------------------------------
@@ -316,3 +317,25 @@ def test_unknown_id_and_auth(server, key):
     assert httpx.get(server.base_url + "/v1/videos").status_code == 401
     bad = call(server, key, "GET", "/v1/videos", params={"limit": 0})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "limit"
+
+
+def test_multipart_fields_as_the_sdk_encodes_them(server, key, emulator):
+    """Form fields `input_reference[image_url]` (an object, as the SDK flattens one) become the nested object."""
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\nframe").decode()
+    text = prompt("Form fields")
+    fields = {"model": "gemini/veo-3.0-generate-001", "seconds": "8", "size": "1920x1080",
+              "input_reference[image_url]": f"data:image/png;base64,{png}"}
+    stray_file = call(server, key, "POST", "/v1/videos", data=fields, files={"prompt": (None, text),
+                                                                              "extra": ("a.bin", b"x")})
+    assert stray_file.status_code == 400 and stray_file.json()["error"]["param"] == "extra"  # only input_reference is a file
+    response = call(server, key, "POST", "/v1/videos", data=fields, files={"prompt": (None, text)})  # multipart
+    assert response.status_code == 200, response.text
+    body = sent(emulator, text)["body"]
+    assert body["instances"][0]["image"] == {"bytesBase64Encoded": png, "mimeType": "image/png"}
+    assert body["parameters"] == {"aspectRatio": "16:9", "durationSeconds": 8, "resolution": "1080p"}
+
+
+def test_malformed_multipart_is_400(server, key):
+    response = call(server, key, "POST", "/v1/videos", content=b"not multipart at all",
+                    headers={"content-type": "multipart/form-data; boundary=zzz"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_multipart"

@@ -37,8 +37,9 @@ async def _serve(request: Request, work: Callable[[Gateway, RequestContext], Awa
         await gateway.authenticate(ctx, request.headers)
         result = await work(gateway, ctx)
     except GatewayError as error:
-        # Rows for failures the provider was part of; a create refused before the provider is one too.
-        if isinstance(error, UpstreamError) or request.method == "POST":
+        # A create gets its error row as every endpoint's request does; a poll, download, list or delete
+        # only when the provider was asked and failed (a 404 for a made-up id is not usage).
+        if request.method == "POST" or (isinstance(error, UpstreamError) and ctx.upstream_seconds > 0):
             gateway.video.fail(ctx, error)
         return error_response(error, ctx.response_headers(clock.monotonic()))
     headers = ctx.response_headers(clock.monotonic())

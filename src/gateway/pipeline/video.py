@@ -13,7 +13,7 @@ and an error row when the provider fails them (so provider trouble stays visible
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, AsyncIterator
 
 from gateway.errors import GatewayError, InvalidRequestError, NotFoundError, UpstreamError
 from gateway.pipeline.context import Caller, RequestContext
@@ -21,7 +21,7 @@ from gateway.pipeline.endpoint import EndpointPipeline, Route
 from gateway.pipeline.speech import MediaStreamResult
 from gateway.pipeline import video_jobs
 from gateway.pipeline.upstream import open_response, read_json
-from gateway.ports import DatabaseError
+from gateway.ports import DatabaseError, UpstreamResponse
 from gateway.storage import jobs as jobs_sql
 from gateway.storage import usage as usage_sql
 from gateway.timefmt import utc_text
@@ -173,7 +173,8 @@ class VideoPipeline(EndpointPipeline):
         )
 
 
-async def _relay(response):
+async def _relay(response: UpstreamResponse) -> AsyncIterator[bytes]:
+    """The provider's file out as it arrives (a video is megabytes: never buffered whole)."""
     try:
         async for chunk in response.iter_bytes():
             if chunk:

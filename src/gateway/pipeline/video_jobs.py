@@ -18,7 +18,7 @@ from gateway.timefmt import utc_text
 
 FINAL = ("completed", "failed")
 # Request fields kept with the job (an uploaded reference image is not: it can be megabytes).
-KEPT_FIELDS_DROPPED = ("input_reference",)
+NOT_KEPT = ("input_reference",)
 
 
 def new_job_id() -> str:
@@ -36,7 +36,7 @@ def new_job(ctx: RequestContext, body: Mapping[str, Any], state: VideoJobState, 
             now: float) -> dict[str, Any]:
     caller, target = ctx.caller, ctx.target
     assert caller is not None and target is not None and state.upstream_id
-    kept = {k: v for k, v in body.items() if k not in KEPT_FIELDS_DROPPED}
+    kept = {k: v for k, v in body.items() if k not in NOT_KEPT}
     if "input_reference" in body:
         kept["input_reference"] = "(given)"
     stamp = utc_text(now)

@@ -11,7 +11,6 @@ from typing import Any
 from gateway.pipeline.context import Caller
 from gateway.ports import Database
 
-FINAL = ("completed", "failed")
 JOB_COLUMNS = (
     "id", "kind", "request_id", "key_id", "user_id", "org_id", "tier_id", "key_level", "provider_id", "model_id",
     "upstream_job_id", "status", "progress", "seconds", "size", "request", "result", "error", "completed_at",
