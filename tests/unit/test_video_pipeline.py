@@ -116,3 +116,16 @@ def test_the_poller_does_bounded_work_longest_unasked_first(setup):
     http.queue(answer({"id": "video_up_2", "status": "in_progress", "progress": 10}))
     assert asyncio.run(gateway.video.poll_due(1)) == 1
     assert [s["url"] for s in http.sent[3:]] == ["https://up.test/v1/videos/video_up_2"]
+
+
+def test_a_job_the_provider_no_longer_knows_is_failed_not_polled_forever(setup):
+    gateway, http, db = setup
+    video_id = create(gateway, http)["id"]
+    http.queue(answer({"error": {"message": "Video not found", "type": "invalid_request_error"}}, status=404))
+    ctx = gateway.new_context("video")
+    ctx.caller = ALICE
+    video = asyncio.run(gateway.video.retrieve(ctx, video_id))
+    assert (video["status"], video["error"]["code"]) == ("failed", "upstream_job_not_found")
+    (row,) = usage_rows(db)
+    assert (row["status"], row["cost_usd"]) == ("error", 0.0)
+    assert asyncio.run(jobs_sql.due(db, 10)) == []  # nothing left for the poller

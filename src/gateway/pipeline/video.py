@@ -8,6 +8,8 @@ and the job id in `tags`. The claim is one atomic update of `billed`, so concurr
 failed job gets a row with status `error` and cost 0. A create call the provider refuses gets the usual
 error row (nothing is stored). Polls and downloads are not billed: they get no row when they succeed,
 and an error row when the provider fails them (so provider trouble stays visible in the usage log).
+A job the provider answers 404 for (expired or deleted there) is failed (`upstream_job_not_found`):
+it would never finish, and the poller must not ask about it forever.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from gateway.pipeline.speech import MediaStreamResult
 from gateway.pipeline import video_jobs
 from gateway.pipeline.upstream import open_response, read_json
 from gateway.ports import DatabaseError, UpstreamResponse
+from gateway.providers.base import VideoJobState
 from gateway.storage import jobs as jobs_sql
 from gateway.storage import usage as usage_sql
 from gateway.timefmt import utc_text
@@ -142,6 +145,12 @@ class VideoPipeline(EndpointPipeline):
                 state = route.adapter.parse_status(await read_json(clock, ctx, response))
             finally:
                 response.close()
+        except UpstreamError as error:
+            if error.upstream_status != 404:
+                await jobs_sql.mark_polled(db, job["id"], utc_text(clock.now()))
+                raise
+            # The provider no longer knows the job (expired, deleted there): it will never finish.
+            state = VideoJobState("failed", 100, error={"code": "upstream_job_not_found", "message": error.message})
         except GatewayError:
             await jobs_sql.mark_polled(db, job["id"], utc_text(clock.now()))
             raise
