@@ -129,3 +129,16 @@ def test_a_job_the_provider_no_longer_knows_is_failed_not_polled_forever(setup):
     (row,) = usage_rows(db)
     assert (row["status"], row["cost_usd"]) == ("error", 0.0)
     assert asyncio.run(jobs_sql.due(db, 10)) == []  # nothing left for the poller
+
+
+def test_content_the_provider_no_longer_has_is_404_expired(setup):
+    gateway, http, db = setup
+    video_id = create(gateway, http)["id"]
+    http.queue(answer({"id": "video_up_1", "status": "completed", "progress": 100, "seconds": "4"}))
+    http.queue(answer({"error": {"message": "Video content not found", "type": "invalid_request_error"}}, status=404))
+    ctx = gateway.new_context("video")
+    ctx.caller = ALICE
+    with pytest.raises(NotFoundError) as caught:
+        asyncio.run(gateway.video.content(ctx, video_id, "video"))
+    assert caught.value.code == "video_content_expired"
+    assert http.sent[-1]["url"] == "https://up.test/v1/videos/video_up_1/content?variant=video"

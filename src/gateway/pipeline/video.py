@@ -20,8 +20,8 @@ from typing import Any, AsyncIterator
 from gateway.errors import GatewayError, InvalidRequestError, NotFoundError, UpstreamError
 from gateway.pipeline.context import Caller, RequestContext
 from gateway.pipeline.endpoint import EndpointPipeline, Route
-from gateway.pipeline.speech import MediaStreamResult
 from gateway.pipeline import video_jobs
+from gateway.pipeline.speech import MediaStreamResult
 from gateway.pipeline.upstream import open_response, read_json
 from gateway.ports import DatabaseError, UpstreamResponse
 from gateway.providers.base import VideoJobState
@@ -72,7 +72,13 @@ class VideoPipeline(EndpointPipeline):
         ctx.requested_model = job["model_id"]
         route = await self._route(ctx)
         request = route.adapter.build_content(job["upstream_job_id"], video_jobs.result_of(job), variant, route.endpoint)
-        response = await open_response(route.http, self._ports.clock, ctx, route.adapter, request, self._timeouts)
+        try:
+            response = await open_response(route.http, self._ports.clock, ctx, route.adapter, request, self._timeouts)
+        except UpstreamError as error:
+            if error.upstream_status == 404:  # not a missing model: the provider's file is gone (expired)
+                raise NotFoundError(f"The provider no longer has the file of video '{job_id}' (it expires after a "
+                                    "while); generate it again.", param="video_id", code="video_content_expired") from error
+            raise
         media_type = response.headers.get("content-type") or "application/octet-stream"
         return MediaStreamResult(_relay(response), media_type)
 
