@@ -7,6 +7,7 @@ marker inside any message's text (a gateway in front forwards the body, not the 
     x-emulator-latency-ms: N                  [[emulator:latency_ms=N]]
     x-emulator-ttft-ms: N                     [[emulator:ttft_ms=N]]
     x-emulator-chunk-interval-ms: N           [[emulator:chunk_interval_ms=N]]
+    x-emulator-polls: N                       [[emulator:polls=N]]   (video jobs: final at the N-th status poll)
 
 Headers win over markers. A fault value may carry a key after a colon (`500-once:abc`). Unknown fault
 names, unknown knob names, bad numbers and malformed markers raise `KnobError` (the server answers 400),
@@ -27,6 +28,7 @@ KNOB_HEADERS = {
     "latency_ms": "x-emulator-latency-ms",
     "ttft_ms": "x-emulator-ttft-ms",
     "chunk_interval_ms": "x-emulator-chunk-interval-ms",
+    "polls": "x-emulator-polls",
 }
 
 # Every fault name a provider module understands. Kept here, not per provider, so a name means the same
@@ -48,6 +50,7 @@ FAULTS = frozenset(
         "content-filter",
         "content-filter-finish",
         "model-not-found",
+        "video-failed",
     }
 )
 
@@ -65,6 +68,7 @@ class Knobs:
     latency_ms: int | None = None
     ttft_ms: int | None = None
     chunk_interval_ms: int | None = None
+    polls: int | None = None
 
 
 NO_KNOBS = Knobs()

@@ -43,6 +43,7 @@ class EmulatorState:
         self.requests: deque[dict] = deque(maxlen=RECORDED_REQUESTS)
         self.failed_once: set[str] = set()  # keys of `500-once` faults that already failed
         self.shutting_down = False  # lets stalled requests end at once when the server stops
+        self.video_jobs: dict[str, dict] = {}  # video_routes' jobs by their id (OpenAI) or operation name (Gemini)
         self._ids = itertools.count(1)
 
     def next_id(self) -> int:
@@ -65,10 +66,13 @@ def create_app(config: EmulatorConfig | None = None) -> web.Application:
     router.add_get("/v1/models", list_models)
     router.add_get("/v1/models/{model}", retrieve_model)
     # Other providers' routes build on this module's mechanics, hence imported here, not at the top.
-    from scripts.emulator import anthropic_routes, audio_routes, compatible_routes, gemini_routes, workers_ai_routes
-    from scripts.emulator import images_routes
+    from scripts.emulator import (
+        anthropic_routes, audio_routes, compatible_routes, gemini_routes, images_routes, video_routes,
+        workers_ai_routes,
+    )
 
     images_routes.register(router)  # first: gemini's and Workers AI's catch-all paths would take its routes
+    video_routes.register(router)  # first: /gemini/…:predictLongRunning before gemini_routes' {model_action}
     anthropic_routes.register(router)  # before the /v1 catch-all: /anthropic/v1/messages is its own path
     gemini_routes.register(router)
     compatible_routes.register(router)  # DeepSeek, Groq, xAI, Perplexity, Together

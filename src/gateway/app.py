@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from gateway.api import admin, chat, embeddings, errors, health, images, messages, models, speech
+from gateway.api import admin, chat, embeddings, errors, health, images, messages, models, speech, videos
 from gateway.api.asgi_io import send_json
 from gateway.core import Gateway
 from gateway.errors import MethodNotAllowedError
@@ -73,7 +73,7 @@ def create_app(ports: Ports, settings: Settings) -> GatewayApp:
     )
     gateway = Gateway(ports, settings)
     api.state.gateway = gateway
-    for module in (models, health, admin):
+    for module in (models, health, admin, videos):
         api.include_router(module.router)
     errors.install(api)
     _document_hot_routes(api)

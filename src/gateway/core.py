@@ -12,6 +12,7 @@ from gateway.pipeline.context import RequestContext
 from gateway.pipeline.embeddings import EmbeddingsPipeline
 from gateway.pipeline.images import ImagesPipeline
 from gateway.pipeline.speech import SpeechPipeline
+from gateway.pipeline.video import VideoPipeline
 from gateway.ports import Ports
 from gateway.settings import Settings
 
@@ -32,6 +33,7 @@ class Gateway:
         self.embeddings = EmbeddingsPipeline(ports, settings, self.catalog)
         self.speech = SpeechPipeline(ports, settings, self.catalog)
         self.images = ImagesPipeline(ports, settings, self.catalog)
+        self.video = VideoPipeline(ports, settings, self.catalog)
 
     def new_context(self, endpoint: str, started: float | None = None) -> RequestContext:
         clock = self.ports.clock

@@ -45,3 +45,13 @@ async def prune_rate_limit_counters(gateway: "Gateway") -> None:
     """Daily counters older than two days are never read again."""
     cutoff = utc_text(gateway.ports.clock.now() - 2 * 86400)[:10]
     await gateway.ports.database.query("DELETE FROM rate_limit_counters WHERE window < ?", (cutoff,))
+
+
+VIDEO_POLLS_PER_RUN = 50  # bounded: a run makes at most this many provider calls (Workers cap subrequests)
+
+
+@job("poll_video_jobs")
+async def poll_video_jobs(gateway: "Gateway") -> None:
+    """Ask the providers about unfinished video jobs (longest-unasked first) and bill the finished ones,
+    so a job is billed even when its client never polls again."""
+    await gateway.video.poll_due(VIDEO_POLLS_PER_RUN)

@@ -34,6 +34,7 @@ from gateway.settings import env_prefix
 from scripts.emulator import compatible_wire
 from scripts.emulator.audio_wire import audio_bytes
 from scripts.emulator.images_wire import image_seed, jpeg_bytes, png_bytes
+from scripts.emulator.video_wire import video_bytes
 from tests.conftest import GatewayServer, gateway_config
 from tests.provider_capabilities import provider_capability_pairs
 
@@ -43,7 +44,7 @@ CUSTOM_CHAT_MODEL = "Qwen2.5-7B-Instruct"
 CUSTOM_EMBEDDING_MODEL = "text-embedding-3-small"
 CUSTOM_KEY = "conformance-compat-secret"
 # The catalog's modality for each capability the suite checks.
-MODALITIES = {"chat": "chat", "embeddings": "embedding", "speech": "tts", "images": "image"}
+MODALITIES = {"chat": "chat", "embeddings": "embedding", "speech": "tts", "images": "image", "video": "video"}
 # The emulator's documented reply rule (scripts/emulator/openai_wire.py, shared by every wire format).
 REPLY_PREFIX = "Emulated reply to: "
 
@@ -479,3 +480,78 @@ def test_images_rate_limit_is_429_with_retry_after(adapter, gateway, emulator, r
     assert_request_mapped(emulator, t, model, tag)
     row = gateway.usage_row(response.headers["x-request-id"])
     assert (row["status"], row["endpoint"], row["provider_id"], row["http_status"]) == ("error", "images", t.provider_id, 429)
+
+
+# ---- video -----------------------------------------------------------------------------------------
+# Video jobs (/v1/videos): the create call's mapping, the status lifecycle (the emulator's rule in
+# scripts/emulator/video_wire.py: final at the K-th status poll), the content bytes, the failed-job and
+# 429 error mappings, and the job's one usage row (seconds × the catalog's USD per second).
+
+
+def video_price(gateway, model_id: str) -> float | None:
+    rows = catalog(gateway, "SELECT video_usd_per_second FROM models WHERE id = ?", model_id)
+    return rows[0]["video_usd_per_second"] if rows else None
+
+
+def video_usage_rows(gateway, video_id: str) -> list[sqlite3.Row]:
+    return catalog(gateway, "SELECT * FROM usage_log WHERE endpoint = 'video' AND json_extract(tags, '$.video_id') = ?",
+                   video_id)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks its Sora methods deprecated
+@pytest.mark.parametrize("adapter", pairs_for("video"))
+def test_video_request_status_content_and_usage(adapter, gateway, emulator, request):
+    gateway, t, model = subject(gateway, emulator, adapter, "video", request)
+    client = client_for(gateway)
+    tag = marker()
+    text = f"A video of {tag} [[emulator:polls=2]]"
+    raw = client.videos.with_raw_response.create(model=model.id, prompt=text)
+    video = raw.parse()
+    assert_request_mapped(emulator, t, model, tag)
+    assert (video.status, video.progress, video.model) == ("queued", 0, model.id)
+    assert video.id.startswith("video_") and tag not in video.id
+    assert [client.videos.retrieve(video.id).status for _ in range(2)] == ["in_progress", "completed"]
+    content = client.videos.download_content(video.id)
+    assert content.content == video_bytes("video", model.upstream, int(video.seconds), text)
+    rows = video_usage_rows(gateway, video.id)
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["request_id"], row["status"], row["provider_id"], row["model_id"]) == (
+        raw.headers["x-request-id"], "success", t.provider_id, model.id)
+    assert json.loads(row["units"]) == {"seconds": int(video.seconds)}
+    price = video_price(gateway, model.id)
+    if price is None:
+        assert row["cost_status"] == "unpriced"
+    else:
+        assert row["cost_status"] == "priced"
+        assert row["cost_usd"] == pytest.approx(int(video.seconds) * price, rel=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("adapter", pairs_for("video"))
+def test_video_failed_job_is_mapped_and_not_billed(adapter, gateway, emulator, request):
+    gateway, t, model = subject(gateway, emulator, adapter, "video", request)
+    client = client_for(gateway)
+    video = client.videos.create(model=model.id, prompt=f"{marker()} [[emulator:polls=1]] [[emulator:fault=video-failed]]")
+    failed = client.videos.retrieve(video.id)
+    assert failed.status == "failed" and failed.error.code == "moderation_blocked" and failed.error.message
+    (row,) = video_usage_rows(gateway, video.id)
+    assert (row["status"], row["cost_usd"], row["cost_status"]) == ("error", 0.0, "none")
+
+
+@pytest.mark.parametrize("adapter", pairs_for("video"))
+def test_video_rate_limit_on_create_is_429_with_retry_after(adapter, gateway, emulator, request):
+    gateway, t, model = subject(gateway, emulator, adapter, "video", request)
+    tag = marker()
+    response = httpx.post(
+        gateway.base_url + "/v1/videos",
+        headers={"authorization": f"Bearer {conformance_key(gateway)}"},
+        json={"model": model.id, "prompt": f"{tag} [[emulator:fault=429]]"},
+        timeout=10,
+    )
+    assert response.status_code == 429, response.text
+    assert response.json()["error"]["code"] == "rate_limit_exceeded"
+    assert int(response.headers["retry-after"]) >= 1
+    assert_request_mapped(emulator, t, model, tag)
+    row = gateway.usage_row(response.headers["x-request-id"])
+    assert (row["endpoint"], row["status"], row["provider_id"], row["http_status"]) == ("video", "error", t.provider_id, 429)

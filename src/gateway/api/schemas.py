@@ -142,3 +142,27 @@ class CreateProviderRequest(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="the model-id prefix, e.g. 'ollama'")
     base_url: str = Field(pattern=r"^https?://", description="including /v1 where the server expects it")
     display_name: str | None = None
+
+
+class VideoRequest(_Open):
+    """OpenAI `POST /v1/videos` (JSON, or multipart as the OpenAI SDK sends it). Whether a provider can
+    make a given `seconds` / `size` is its adapter's call (400 naming the field)."""
+
+    model: str = Field(min_length=1)
+    prompt: str = Field(min_length=1, max_length=32000)
+    seconds: str | int | None = Field(default=None, description='clip length in seconds: "4", "8", "12" (OpenAI)')
+    size: str | None = Field(default=None, pattern=r"^[1-9][0-9]{1,4}x[1-9][0-9]{1,4}$",
+                             description="WIDTHxHEIGHT, e.g. 1280x720")
+    input_reference: dict[str, Any] | None = Field(
+        default=None, description='{"image_url": "data:image/png;base64,..."} or {"file_id": ...}; a multipart '
+                                  "file upload becomes the first")
+
+    @field_validator("seconds", mode="before")
+    @classmethod
+    def _whole_seconds(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip().isdigit() \
+                or int(str(value).strip()) < 1:
+            raise PydanticCustomError("invalid_seconds", "a positive whole number of seconds, e.g. \"8\"")
+        return value

@@ -85,3 +85,23 @@ def _image_prices(model: Mapping[str, Any] | None) -> dict[str, Any] | None:
         except ValueError:
             return None
     return raw if isinstance(raw, dict) else None
+
+
+def video_cost(seconds: int, size: str | None, model: Mapping[str, Any] | None) -> tuple[float | None, str]:
+    """(cost in USD, cost_status) of a finished video job: seconds × the catalog's USD per second — the
+    size's own rate when `video_usd_by_size` lists it (sora-2-pro's 1024p sizes), else
+    `video_usd_per_second`."""
+    if model is None:
+        return None, "unpriced"
+    rate = model.get("video_usd_per_second")
+    by_size = model.get("video_usd_by_size")
+    if by_size and size:
+        try:
+            sizes = json.loads(by_size) if isinstance(by_size, str) else by_size
+        except ValueError:
+            sizes = {}
+        if isinstance(sizes, dict) and isinstance(sizes.get(size), (int, float)):
+            rate = sizes[size]
+    if rate is None:
+        return None, "unpriced"
+    return round(seconds * rate, 10), "priced"

@@ -123,9 +123,44 @@ class TranscriptionAdapter(Protocol):
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
 
 
+@dataclass(frozen=True, slots=True)
+class VideoJobState:
+    """What a provider said about a video job, in the OpenAI video object's words.
+
+    `status` is queued | in_progress | completed | failed; `error` ({"code", "message"}) only when failed;
+    `result` is what the adapter needs later to fetch the content (Gemini: the video's uri), stored with
+    the job; `seconds` is the duration the provider reports having made, when it reports one."""
+
+    status: str
+    progress: int = 0
+    upstream_id: str | None = None
+    seconds: int | None = None
+    error: dict[str, str] | None = None
+    result: dict[str, Any] | None = None
+    expires_at: int | None = None   # unix seconds, when the provider says its file goes away
+
+
 class VideoAdapter(Protocol):
     """Video generation, an asynchronous job: OpenAI `POST /v1/videos` in, the provider's job out; the
-    job's status polled and, once done, its result fetched."""
+    job's status polled and, once done, its result fetched.
+
+    `job_shape` validates the body's `seconds` and `size` for this provider and model and answers them
+    with the provider's defaults filled in (a value the provider cannot do is a 400 naming the field);
+    it is what the job records and bills. The pipeline keeps the job; the adapter only translates."""
+
+    def job_shape(self, body: dict[str, Any], upstream_model: str) -> tuple[int, str]: ...
+
+    def build_create(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest: ...
+
+    def parse_created(self, payload: dict[str, Any]) -> VideoJobState: ...
+
+    def build_status(self, upstream_job_id: str, endpoint: Endpoint) -> UpstreamRequest: ...
+
+    def parse_status(self, payload: dict[str, Any]) -> VideoJobState: ...
+
+    def build_content(
+        self, upstream_job_id: str, result: Mapping[str, Any] | None, variant: str, endpoint: Endpoint
+    ) -> UpstreamRequest: ...
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
 

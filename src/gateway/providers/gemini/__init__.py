@@ -5,6 +5,7 @@ from gateway.providers.gemini.api import DEFAULT_BASE_URL
 from gateway.providers.gemini.chat import CHAT
 from gateway.providers.gemini.embeddings import EMBEDDINGS
 from gateway.providers.gemini.images import IMAGES
+from gateway.providers.gemini.video import VIDEO
 
 MANIFEST = ProviderManifest(
     name="gemini",
@@ -13,4 +14,5 @@ MANIFEST = ProviderManifest(
     chat=CHAT,
     embeddings=EMBEDDINGS,
     images=IMAGES,
+    video=VIDEO,
 )

@@ -6,6 +6,7 @@ from gateway.providers.openai.chat import CHAT
 from gateway.providers.openai.embeddings import EMBEDDINGS
 from gateway.providers.openai.images import IMAGES
 from gateway.providers.openai.speech import SPEECH
+from gateway.providers.openai.video import VIDEO
 
 MANIFEST = ProviderManifest(
     name="openai",
@@ -15,4 +16,5 @@ MANIFEST = ProviderManifest(
     embeddings=EMBEDDINGS,
     speech=SPEECH,
     images=IMAGES,
+    video=VIDEO,
 )
