@@ -66,8 +66,10 @@ def create_app(config: EmulatorConfig | None = None) -> web.Application:
     router.add_get("/v1/models/{model}", retrieve_model)
     # Other providers' routes build on this module's mechanics, hence imported here, not at the top.
     from scripts.emulator import anthropic_routes, audio_routes, compatible_routes, gemini_routes, workers_ai_routes
+    from scripts.emulator import transcription_routes
 
     anthropic_routes.register(router)  # before the /v1 catch-all: /anthropic/v1/messages is its own path
+    transcription_routes.register(router)  # before gemini/workers_ai: audio on their paths is a transcription
     gemini_routes.register(router)
     compatible_routes.register(router)  # DeepSeek, Groq, xAI, Perplexity, Together
     workers_ai_routes.register(router)  # Cloudflare's REST API under /cloudflare/client/v4

@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from gateway.api import admin, chat, embeddings, errors, health, messages, models, speech
+from gateway.api import admin, chat, embeddings, errors, health, messages, models, speech, transcriptions
 from gateway.api.asgi_io import send_json
 from gateway.core import Gateway
 from gateway.errors import MethodNotAllowedError
@@ -31,6 +31,7 @@ HOT_ROUTES: dict[str, dict[str, tuple[HotHandler, dict[str, Any]]]] = {
     "/v1/embeddings": {"POST": (embeddings.create_embeddings, embeddings.OPENAPI_OPERATION)},
     "/v1/messages": {"POST": (messages.messages, messages.OPENAPI_OPERATION)},
     "/v1/audio/speech": {"POST": (speech.create_speech, speech.OPENAPI_OPERATION)},
+    "/v1/audio/transcriptions": {"POST": (transcriptions.create_transcription, transcriptions.OPENAPI_OPERATION)},
 }
 
 

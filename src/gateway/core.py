@@ -11,6 +11,7 @@ from gateway.pipeline.chat import ChatPipeline
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.embeddings import EmbeddingsPipeline
 from gateway.pipeline.speech import SpeechPipeline
+from gateway.pipeline.transcription import TranscriptionPipeline
 from gateway.ports import Ports
 from gateway.settings import Settings
 
@@ -30,6 +31,7 @@ class Gateway:
         self.chat = ChatPipeline(ports, settings, self.catalog)
         self.embeddings = EmbeddingsPipeline(ports, settings, self.catalog)
         self.speech = SpeechPipeline(ports, settings, self.catalog)
+        self.transcription = TranscriptionPipeline(ports, settings, self.catalog)
 
     def new_context(self, endpoint: str, started: float | None = None) -> RequestContext:
         clock = self.ports.clock

@@ -46,3 +46,16 @@ def speech_cost(characters: int, model: Mapping[str, Any] | None) -> tuple[float
     if model is None or model.get("tts_usd_per_mchar") is None:
         return None, "unpriced"
     return round(characters * model["tts_usd_per_mchar"] / PER_MILLION, 10), "priced"
+
+
+def transcription_cost(seconds: float, usage: Usage | None, model: Mapping[str, Any] | None) -> tuple[float | None, str]:
+    """(cost in USD, cost_status) of a transcription: the provider's token counts × the model's token
+    prices when it reported tokens and the catalog has them (gpt-4o-*-transcribe, Gemini), else
+    minutes of audio × `stt_usd_per_minute`."""
+    if model is None:
+        return None, "unpriced"
+    if usage is not None and model.get("input_usd_per_mtok") is not None:
+        return chat_cost(usage, model)
+    if model.get("stt_usd_per_minute") is None:
+        return None, "unpriced"
+    return round(seconds / 60.0 * model["stt_usd_per_minute"], 10), "priced"

@@ -5,6 +5,7 @@ from gateway.providers.openai.api import DEFAULT_BASE_URL
 from gateway.providers.openai.chat import CHAT
 from gateway.providers.openai.embeddings import EMBEDDINGS
 from gateway.providers.openai.speech import SPEECH
+from gateway.providers.openai.transcription import TRANSCRIPTION
 
 MANIFEST = ProviderManifest(
     name="openai",
@@ -13,4 +14,5 @@ MANIFEST = ProviderManifest(
     chat=CHAT,
     embeddings=EMBEDDINGS,
     speech=SPEECH,
+    transcription=TRANSCRIPTION,
 )
