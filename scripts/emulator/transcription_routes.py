@@ -89,7 +89,7 @@ async def openai_transcriptions(request: web.Request, provider: str) -> web.Stre
     await _pause(state, knobs)
     if (answered := await server._fault(request, state, knobs, raw, model)) is not None:
         return answered
-    text, duration = wire.transcript_of(data), wire.duration_of(data)
+    text, duration = wire.transcript_of(data, list(state.requests)), wire.duration_of(data)
     if fmt in ("text", "srt", "vtt"):
         body = text + "\n" if fmt == "text" else wire.subtitles(text, duration, fmt)
         return web.Response(status=200, text=body, content_type="text/plain",
@@ -129,7 +129,7 @@ async def elevenlabs_speech_to_text(request: web.Request) -> web.StreamResponse:
     await _pause(state, knobs)
     if (answered := await audio_routes._el_fault(request, state, knobs, raw)) is not None:
         return answered
-    answer = wire.elevenlabs_answer(wire.transcript_of(data), wire.duration_of(data), _first(fields, "language_code"))
+    answer = wire.elevenlabs_answer(wire.transcript_of(data, list(state.requests)), wire.duration_of(data), _first(fields, "language_code"))
     return audio_routes._el_json(state, 200, answer)
 
 
@@ -157,7 +157,7 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
     await _pause(state, knobs)
     if (answered := await gemini_routes._fault(request, state, knobs, raw, model)) is not None:
         return answered
-    answer = wire.gemini_answer(model, f"emu-gemini-{state.next_id()}", instruction, wire.transcript_of(data),
+    answer = wire.gemini_answer(model, f"emu-gemini-{state.next_id()}", instruction, wire.transcript_of(data, list(state.requests)),
                                 wire.duration_of(data))
     return gemini_routes._json(state, 200, answer)
 
@@ -179,5 +179,5 @@ async def workers_ai_run(request: web.Request, model: str) -> web.StreamResponse
     await _pause(state, knobs)
     if (answered := await workers_ai_routes._fault(request, state, knobs, raw, model)) is not None:
         return answered
-    result = wire.workers_ai_result(model, wire.transcript_of(data), wire.duration_of(data), body.get("language"))
+    result = wire.workers_ai_result(model, wire.transcript_of(data, list(state.requests)), wire.duration_of(data), body.get("language"))
     return workers_ai_routes._json(state, 200, workers_ai_wire.envelope(result))

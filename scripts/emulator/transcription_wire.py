@@ -4,10 +4,12 @@ Workers AI `@cf/openai/whisper-large-v3-turbo` and `@cf/openai/whisper`.
 
 The transcript rule, so tests can compute what a route answers:
 
-- **What an upload says** (`transcript_of`): a WAV's sample bytes (every other upload: all its bytes,
-  after an ID3 tag if it has one), decoded as UTF-8 — when they decode and are printable text, the
-  transcript is that text with emulator markers removed and whitespace collapsed. Anything else (real
-  audio, the emulator's own TTS bytes) transcribes to `"Emulated transcript of N bytes of audio (H)."`,
+- **What an upload says** (`transcript_of`): audio this emulator's own text-to-speech produced (one of
+  the recorded OpenAI `/v1/audio/speech` or ElevenLabs `/text-to-speech/{voice}` requests whose
+  `audio_wire.audio_bytes` equals the upload) says that request's input text. Otherwise a WAV's sample
+  bytes (every other upload: all its bytes, after an ID3 tag if it has one), decoded as UTF-8 — when they
+  decode and are printable text, the transcript is that text. Markers are removed and whitespace
+  collapsed in both cases. Anything else transcribes to `"Emulated transcript of N bytes of audio (H)."`,
   N its length and H the first 8 hex digits of its SHA-256.
 - **Duration** (`duration_of`): a WAV's frames / frame rate (read with the stdlib `wave` module); other
   uploads len / 16,000 (128 kbit/s); rounded to 3 decimals.
@@ -31,6 +33,7 @@ import math
 import re
 import wave
 
+from scripts.emulator import audio_wire
 from scripts.emulator.knobs import MARKER, strip_markers
 
 ESTIMATE_BYTES_PER_SECOND = 16_000
@@ -74,8 +77,31 @@ def _wav(data: bytes) -> wave.Wave_read | None:
         return None
     try:
         return wave.open(io.BytesIO(data), "rb")
-    except (wave.Error, EOFError):
+    except Exception:  # the TTS rule's "wav" is a magic and a hash stream: not a readable file
         return None
+
+
+_ELEVENLABS_TTS = re.compile(r"^/elevenlabs/v1/text-to-speech/([^/]+)(/stream)?$")
+
+
+def spoken_by_tts(data: bytes, recorded: list[dict]) -> str | None:
+    """The input text of the recorded text-to-speech request whose audio is `data`, newest first."""
+    for sent in reversed(recorded):
+        body, path = sent.get("body"), sent.get("path", "")
+        if not isinstance(body, dict):
+            continue
+        if path == "/v1/audio/speech" and isinstance(body.get("input"), str):
+            text, fmt, voice = body["input"], body.get("response_format") or "mp3", str(body.get("voice"))
+        elif (found := _ELEVENLABS_TTS.match(path)) and isinstance(body.get("text"), str):
+            query = dict(part.partition("=")[::2] for part in sent.get("query", "").split("&") if part)
+            codec = audio_wire.elevenlabs_codec(query.get("output_format") or audio_wire.ELEVENLABS_DEFAULT_FORMAT)
+            text, fmt, voice = body["text"], codec or "mp3", found.group(1)
+        else:
+            continue
+        if len(data) == len(audio_wire.MAGIC.get(fmt, b"")) + audio_wire.AUDIO_BYTES_PER_CHAR * len(text) \
+                and audio_wire.audio_bytes(text, fmt, voice) == data:
+            return text
+    return None
 
 
 def spoken_bytes(data: bytes) -> bytes:
@@ -88,7 +114,10 @@ def spoken_bytes(data: bytes) -> bytes:
     return data
 
 
-def transcript_of(data: bytes) -> str:
+def transcript_of(data: bytes, recorded: list[dict] | None = None) -> str:
+    text = spoken_by_tts(data, recorded or [])
+    if text is not None:
+        return " ".join(strip_markers(text).split())
     try:
         text = spoken_bytes(data).decode("utf-8")
     except UnicodeDecodeError:

@@ -127,6 +127,15 @@ def test_undecodable_audio_gets_the_rule_derived_transcript(client):
     assert answer.text == f"Emulated transcript of {len(data)} bytes of audio ({hashlib.sha256(data).hexdigest()[:8]})."
 
 
+@pytest.mark.parametrize(("tts", "stt"), [("openai/tts-1", "openai/whisper-1"),
+                                          ("elevenlabs/eleven_flash_v2_5", "groq/whisper-large-v3-turbo")])
+def test_the_emulators_own_speech_transcribes_back_to_its_text(client, tts, stt):
+    text = "The quick brown fox jumps over the lazy dog."
+    audio = client.audio.speech.create(model=tts, input=text, voice="JBFqnCBsd6RMkjVDRZzb").content
+    answer = client.audio.transcriptions.create(file=("speech.mp3", audio, "audio/mpeg"), model=stt)
+    assert answer.text == text
+
+
 # ---- what reached each provider --------------------------------------------------------------------
 
 
