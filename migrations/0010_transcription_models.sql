@@ -3,8 +3,8 @@
 -- provider reports tokens (pipeline/cost.transcription_cost).
 --
 -- OpenAI (public pricing page): whisper-1 $0.006 per minute. gpt-4o-transcribe is token-priced ($6 per million
--- audio input tokens, $10 per million output tokens), which OpenAI estimates at $0.006 per minute;
--- gpt-4o-mini-transcribe $3 / $5 per million tokens, estimated at $0.003 per minute. Their per-minute column
+-- audio input tokens, $2.50 per million text input tokens, $10 per million output tokens), which OpenAI
+-- estimates at $0.006 per minute; gpt-4o-mini-transcribe $3 / $1.25 / $5, estimated at $0.003 per minute. Their per-minute column
 -- is that estimate (used only if an answer had no token usage); text prompt tokens are billed at the audio
 -- input price here (OpenAI bills them lower), so their rows slightly over-estimate a prompt's cost.
 -- Groq (console.groq.com/docs/speech-text, "Cost Per Hour"): whisper-large-v3 $0.111 per hour
@@ -13,9 +13,9 @@
 -- ElevenLabs (elevenlabs.io/docs/capabilities/speech-to-text, API price per hour by plan): Scribe v1 from
 -- $0.40 per hour (Starter) down to $0.22 (Business); stored: the Starter rate, $0.40 per hour = $0.00667 per
 -- minute (an upper estimate for larger plans).
--- Gemini (ai.google.dev pricing page, Gemini 2.5 Flash / Flash-Lite standard tier): audio input $1.00 / $0.30
--- per million tokens, output $2.50 / $0.40; audio is 32 tokens a second (1,920 a minute), so the per-minute
--- column ($0.00192 / $0.000576) is the audio input alone. Billed by the reported tokens. These ids
+-- Gemini (ai.google.dev pricing page, standard tier): 2.5 Flash audio input $1.00 per million tokens, output
+-- $2.50 (checked); 2.5 Flash-Lite audio input $0.30, output $0.40 (not re-checked: an estimate). Audio is
+-- 32 tokens a second (1,920 a minute), so the per-minute column ($0.00192 / $0.000576) is the audio input alone. Billed by the reported tokens. These ids
 -- are 'gemini/<model>-transcribe' with upstream name 'models/<model>' (Gemini's resource name), because the
 -- chat rows already hold the short upstream names and (provider_id, upstream_name) is unique.
 -- Workers AI (developers.cloudflare.com/workers-ai/models/…, "Unit Pricing"): whisper-large-v3-turbo
