@@ -68,12 +68,13 @@ def create_app(config: EmulatorConfig | None = None) -> web.Application:
     # Other providers' routes build on this module's mechanics, hence imported here, not at the top.
     from scripts.emulator import (
         anthropic_routes, audio_routes, compatible_routes, gemini_routes, images_routes, video_routes,
-        workers_ai_routes,
+        transcription_routes, workers_ai_routes,
     )
 
     images_routes.register(router)  # first: gemini's and Workers AI's catch-all paths would take its routes
     video_routes.register(router)  # first: /gemini/…:predictLongRunning before gemini_routes' {model_action}
     anthropic_routes.register(router)  # before the /v1 catch-all: /anthropic/v1/messages is its own path
+    transcription_routes.register(router)  # before gemini/workers_ai: audio on their paths is a transcription
     gemini_routes.register(router)
     compatible_routes.register(router)  # DeepSeek, Groq, xAI, Perplexity, Together
     workers_ai_routes.register(router)  # Cloudflare's REST API under /cloudflare/client/v4

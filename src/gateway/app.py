@@ -12,7 +12,9 @@ from typing import Any, Awaitable, Callable
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from gateway.api import admin, chat, embeddings, errors, health, images, messages, models, speech, videos
+from gateway.api import (
+    admin, chat, embeddings, errors, health, images, messages, models, speech, transcriptions, videos,
+)
 from gateway.api.asgi_io import send_json
 from gateway.core import Gateway
 from gateway.errors import MethodNotAllowedError
@@ -32,6 +34,7 @@ HOT_ROUTES: dict[str, dict[str, tuple[HotHandler, dict[str, Any]]]] = {
     "/v1/messages": {"POST": (messages.messages, messages.OPENAPI_OPERATION)},
     "/v1/audio/speech": {"POST": (speech.create_speech, speech.OPENAPI_OPERATION)},
     "/v1/images/generations": {"POST": (images.create_images, images.OPENAPI_OPERATION)},
+    "/v1/audio/transcriptions": {"POST": (transcriptions.create_transcription, transcriptions.OPENAPI_OPERATION)},
 }
 
 

@@ -13,6 +13,7 @@ from gateway.pipeline.embeddings import EmbeddingsPipeline
 from gateway.pipeline.images import ImagesPipeline
 from gateway.pipeline.speech import SpeechPipeline
 from gateway.pipeline.video import VideoPipeline
+from gateway.pipeline.transcription import TranscriptionPipeline
 from gateway.ports import Ports
 from gateway.settings import Settings
 
@@ -34,6 +35,7 @@ class Gateway:
         self.speech = SpeechPipeline(ports, settings, self.catalog)
         self.images = ImagesPipeline(ports, settings, self.catalog)
         self.video = VideoPipeline(ports, settings, self.catalog)
+        self.transcription = TranscriptionPipeline(ports, settings, self.catalog)
 
     def new_context(self, endpoint: str, started: float | None = None) -> RequestContext:
         clock = self.ports.clock

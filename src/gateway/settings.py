@@ -41,6 +41,7 @@ class Settings:
     connect_timeout_seconds: float = 10.0
     upstream_timeout_seconds: float = 120.0
     max_body_bytes: int = 25 * 1024 * 1024
+    max_upload_bytes: int = 25 * 1024 * 1024  # largest audio file /v1/audio/transcriptions takes (OpenAI's cap)
     key_cache_seconds: float = 10.0
     catalog_cache_seconds: float = 60.0
     usage_flush_seconds: float = 0.02  # usage rows finishing within this window share one write
@@ -56,6 +57,7 @@ class Settings:
             connect_timeout_seconds=_float(env, "CONNECT_TIMEOUT_SECONDS", 10.0),
             upstream_timeout_seconds=_float(env, "UPSTREAM_TIMEOUT_SECONDS", 120.0),
             max_body_bytes=int(_float(env, "MAX_BODY_BYTES", 25 * 1024 * 1024)),
+            max_upload_bytes=int(_float(env, "MAX_UPLOAD_BYTES", 25 * 1024 * 1024)),
             key_cache_seconds=_float(env, "KEY_CACHE_SECONDS", 10.0),
             catalog_cache_seconds=_float(env, "CATALOG_CACHE_SECONDS", 60.0),
             usage_flush_seconds=_float(env, "USAGE_FLUSH_SECONDS", 0.02),

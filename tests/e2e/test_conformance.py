@@ -44,7 +44,7 @@ CUSTOM_CHAT_MODEL = "Qwen2.5-7B-Instruct"
 CUSTOM_EMBEDDING_MODEL = "text-embedding-3-small"
 CUSTOM_KEY = "conformance-compat-secret"
 # The catalog's modality for each capability the suite checks.
-MODALITIES = {"chat": "chat", "embeddings": "embedding", "speech": "tts", "images": "image", "video": "video"}
+MODALITIES = {"chat": "chat", "embeddings": "embedding", "speech": "tts", "images": "image", "video": "video", "transcription": "stt"}
 # The emulator's documented reply rule (scripts/emulator/openai_wire.py, shared by every wire format).
 REPLY_PREFIX = "Emulated reply to: "
 
@@ -69,6 +69,7 @@ class Model:
     output_price: float | None
     char_price: float | None = None   # text-to-speech: USD per million characters
     image_prices: str | None = None   # image generation: the `image_usd` JSON
+    minute_price: float | None = None  # speech-to-text: USD per minute of audio
 
 
 # ---- fixtures and lookups --------------------------------------------------------------------------
@@ -140,7 +141,7 @@ def catalog_model(gateway, provider_id: str, capability: str) -> Model:
     makes think aloud left out, so the reply rule alone gives the counts)."""
     rows = catalog(
         gateway,
-        "SELECT id, upstream_name, input_usd_per_mtok, output_usd_per_mtok, tts_usd_per_mchar, image_usd FROM models "
+        "SELECT id, upstream_name, input_usd_per_mtok, output_usd_per_mtok, tts_usd_per_mchar, image_usd, stt_usd_per_minute FROM models "
         "WHERE provider_id = ? AND modality = ? AND enabled = 1 ORDER BY id",
         provider_id, MODALITIES[capability],
     )
@@ -148,7 +149,7 @@ def catalog_model(gateway, provider_id: str, capability: str) -> Model:
     assert rows, f"the catalog has no enabled {MODALITIES[capability]} model for {provider_id!r}: seed one"
     row = rows[0]
     return Model(row["id"], row["upstream_name"], row["input_usd_per_mtok"], row["output_usd_per_mtok"],
-                 row["tts_usd_per_mchar"], row["image_usd"])
+                 row["tts_usd_per_mchar"], row["image_usd"], row["stt_usd_per_minute"])
 
 
 def subject(gateway, emulator, adapter: str, capability: str, request) -> tuple[GatewayServer, Target, Model]:
@@ -555,3 +556,105 @@ def test_video_rate_limit_on_create_is_429_with_retry_after(adapter, gateway, em
     assert_request_mapped(emulator, t, model, tag)
     row = gateway.usage_row(response.headers["x-request-id"])
     assert (row["endpoint"], row["status"], row["provider_id"], row["http_status"]) == ("video", "error", t.provider_id, 429)
+
+
+# ---- transcription ---------------------------------------------------------------------------------
+# Uploads are WAVs whose samples are a sentence's bytes: the emulator's rule (scripts/emulator/
+# transcription_wire.py) transcribes them back to that sentence, and their duration is header arithmetic.
+
+
+def speech_wav(text: str, seconds: float) -> bytes:
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(8000)
+        out.writeframes(text.encode().ljust(int(seconds * 8000), b" "))
+    return buffer.getvalue()
+
+
+def sent_upload(emulator, data: bytes) -> dict:
+    """What the emulator received for an upload of `data`: a multipart file (recorded by its SHA-256), or
+    JSON carrying it as base64 (Gemini, Workers AI turbo) or as a byte array (Workers AI whisper)."""
+    import base64
+    import hashlib
+
+    digest, encoded = hashlib.sha256(data).hexdigest(), base64.b64encode(data).decode()
+    for sent in reversed(httpx.get(emulator.base_url + "/_emulator/requests").json()):
+        body = sent["body"]
+        if not isinstance(body, dict):
+            continue
+        files = body.get("files") or {}
+        if any(f.get("sha256") == digest for f in files.values()) or body.get("audio") in (encoded, list(data)) \
+                or encoded in json.dumps(body.get("contents", "")):
+            return sent
+    raise AssertionError("no upload of this audio reached the emulator")
+
+
+def assert_upload_mapped(emulator, t: Target, model: Model, data: bytes) -> dict:
+    sent = sent_upload(emulator, data)
+    base_path = urlsplit(t.base_url).path
+    assert sent["path"].startswith(base_path + "/"), f"{t.adapter}: sent to {sent['path']}, not under {base_path}"
+    assert t.api_key in " ".join(sent["headers"].values()), f"{t.adapter}: the provider key is not in the headers"
+    fields = sent["body"].get("fields") or {}
+    named = (fields.get("model") or fields.get("model_id") or [None])[0]
+    upstream = model.upstream.removeprefix("models/")  # Gemini's resource name: the path names the bare model
+    assert named == upstream or upstream in unquote(sent["path"]), (
+        f"{t.adapter}: the upstream model {upstream!r} is neither the form's model nor in the path")
+    return sent
+
+
+@pytest.mark.parametrize("adapter", pairs_for("transcription"))
+def test_transcription_request_response_and_usage(adapter, gateway, emulator, request):
+    gateway, t, model = subject(gateway, emulator, adapter, "transcription", request)
+    sentence = f"Conformance check {marker()}. Second sentence here."
+    data = speech_wav(sentence, 2.5)
+    raw = client_for(gateway).audio.transcriptions.with_raw_response.create(
+        file=("conformance.wav", data, "audio/wav"), model=model.id)
+    assert_upload_mapped(emulator, t, model, data)
+    assert raw.headers["content-type"] == "application/json"
+    assert raw.parse().text == sentence
+    row = gateway.usage_row(raw.headers["x-request-id"])
+    assert (row["status"], row["endpoint"], row["provider_id"], row["model_id"]) == \
+        ("success", "transcription", t.provider_id, model.id)
+    seconds = json.loads(row["units"])["seconds"]
+    assert seconds in (2.5, 3)  # the audio's length, or OpenAI whisper's billed whole seconds
+    if row["input_tokens"] and model.input_price is not None:
+        assert row["cost_usd"] == pytest.approx(expected_cost(model, row["input_tokens"], row["output_tokens"]), rel=1e-9)
+    elif model.minute_price is not None:
+        assert row["cost_usd"] == pytest.approx(seconds / 60 * model.minute_price, abs=1e-9)  # stored to 1e-10 USD
+    else:
+        assert row["cost_status"] == "unpriced"
+
+
+@pytest.mark.parametrize("adapter", pairs_for("transcription"))
+def test_transcription_text_format(adapter, gateway, emulator, request):
+    gateway, t, model = subject(gateway, emulator, adapter, "transcription", request)
+    sentence = f"Plain text please {marker()}."
+    text = client_for(gateway).audio.transcriptions.create(
+        file=("t.wav", speech_wav(sentence, 1.0), "audio/wav"), model=model.id, response_format="text")
+    assert text == sentence + "\n"
+
+
+@pytest.mark.parametrize(("fault", "status", "code"), [
+    ("429", 429, "rate_limit_exceeded"), ("401", 502, "upstream_auth_failed"),
+])
+@pytest.mark.parametrize("adapter", pairs_for("transcription"))
+def test_transcription_error_mapping(adapter, fault, status, code, gateway, emulator, request):
+    gateway, t, model = subject(gateway, emulator, adapter, "transcription", request)
+    data = speech_wav(f"{marker()} [[emulator:fault={fault}]]", 1.0)
+    response = httpx.post(
+        gateway.base_url + "/v1/audio/transcriptions",
+        headers={"authorization": f"Bearer {conformance_key(gateway)}"},
+        data={"model": model.id}, files={"file": ("f.wav", data, "audio/wav")}, timeout=10,
+    )
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    if status == 429:
+        assert int(response.headers["retry-after"]) >= 1
+    assert_upload_mapped(emulator, t, model, data)
+    row = gateway.usage_row(response.headers["x-request-id"])
+    assert (row["status"], row["provider_id"], row["http_status"], row["units"]) == ("error", t.provider_id, status, None)

@@ -19,13 +19,16 @@ Handler = Callable[[Gateway, RequestContext, Mapping[str, str], bytes], Awaitabl
 
 
 async def serve_openai_route(
-    gateway: Gateway, scope: dict[str, Any], receive: Receive, send: Send, endpoint: str, handle: Handler
+    gateway: Gateway, scope: dict[str, Any], receive: Receive, send: Send, endpoint: str, handle: Handler,
+    *, body_limit: int | None = None,
 ) -> None:
+    """`body_limit` replaces MAX_BODY_BYTES for a route that takes uploads (transcriptions)."""
     clock = gateway.ports.clock
     ctx = gateway.new_context(endpoint)
     headers = header_map(scope)
     try:
-        body = await read_body(receive, headers, gateway.settings.max_body_bytes)
+        limit = body_limit if body_limit is not None else gateway.settings.max_body_bytes
+        body = await read_body(receive, headers, limit)
         result = await handle(gateway, ctx, headers, body)
     except GatewayError as error:
         await send_json(send, error.status, error.envelope(), {**ctx.response_headers(clock.monotonic()), **error.headers})

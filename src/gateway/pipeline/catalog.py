@@ -57,7 +57,8 @@ class Catalog:
         return Target(model["provider_id"], provider["adapter"], model["upstream_name"], model["id"], model)
 
 
-_ARTICLED = {"chat": "a chat", "embedding": "an embedding", "image": "an image", "tts": "a text-to-speech"}
+_ARTICLED = {"chat": "a chat", "embedding": "an embedding", "image": "an image", "tts": "a text-to-speech",
+            "stt": "a speech-to-text"}
 
 
 def require_modality(target: Target, modality: str, purpose: str) -> None:

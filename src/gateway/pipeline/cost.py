@@ -105,3 +105,16 @@ def video_cost(seconds: int, size: str | None, model: Mapping[str, Any] | None) 
     if rate is None:
         return None, "unpriced"
     return round(seconds * rate, 10), "priced"
+
+
+def transcription_cost(seconds: float, usage: Usage | None, model: Mapping[str, Any] | None) -> tuple[float | None, str]:
+    """(cost in USD, cost_status) of a transcription: the provider's token counts × the model's token
+    prices when it reported tokens and the catalog has them (gpt-4o-*-transcribe, Gemini), else
+    minutes of audio × `stt_usd_per_minute`."""
+    if model is None:
+        return None, "unpriced"
+    if usage is not None and model.get("input_usd_per_mtok") is not None:
+        return chat_cost(usage, model)
+    if model.get("stt_usd_per_minute") is None:
+        return None, "unpriced"
+    return round(seconds / 60.0 * model["stt_usd_per_minute"], 10), "priced"

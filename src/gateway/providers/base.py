@@ -12,6 +12,8 @@ from typing import Any, Mapping, Protocol
 
 from gateway.errors import UpstreamError
 from gateway.sse import SseEvent
+from gateway.transcription.request import TranscriptionRequest
+from gateway.transcription.transcript import Transcript
 from gateway.usage import Usage
 
 
@@ -117,8 +119,16 @@ class ImageAdapter(Protocol):
 
 
 class TranscriptionAdapter(Protocol):
-    """Speech-to-text: an OpenAI `/v1/audio/transcriptions` multipart upload in, provider request out, and
-    the transcript back in the `response_format` the client asked for (json, text, verbose_json)."""
+    """Speech-to-text: the validated OpenAI `/v1/audio/transcriptions` upload in, provider request out,
+    and the provider's answer back as one normalized `Transcript` (text, language, duration, segments,
+    words, token usage); `transcription/transcript.render` turns it into the client's `response_format`.
+    A malformed answer raises UpstreamError (server_error)."""
+
+    def build_request(
+        self, request: TranscriptionRequest, upstream_model: str, endpoint: Endpoint
+    ) -> UpstreamRequest: ...
+
+    def parse_response(self, body: bytes, request: TranscriptionRequest) -> Transcript: ...
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
 

@@ -25,3 +25,11 @@ def speech_url(base_url: str, voice_id: str, output_format: str) -> str:
     if base.endswith("/v1"):
         base = base[: -len("/v1")]
     return f"{base}/v1/text-to-speech/{quote(voice_id, safe='')}/stream?output_format={quote(output_format, safe='_')}"
+
+
+def speech_to_text_url(base_url: str) -> str:
+    """`{base}/v1/speech-to-text` (one multipart upload in, the transcript as JSON out)."""
+    base = base_url.rstrip("/")
+    if base.endswith("/v1"):
+        base = base[: -len("/v1")]
+    return f"{base}/v1/speech-to-text"

@@ -6,6 +6,7 @@ from gateway.providers.gemini.chat import CHAT
 from gateway.providers.gemini.embeddings import EMBEDDINGS
 from gateway.providers.gemini.images import IMAGES
 from gateway.providers.gemini.video import VIDEO
+from gateway.providers.gemini.transcription import TRANSCRIPTION
 
 MANIFEST = ProviderManifest(
     name="gemini",
@@ -15,4 +16,5 @@ MANIFEST = ProviderManifest(
     embeddings=EMBEDDINGS,
     images=IMAGES,
     video=VIDEO,
+    transcription=TRANSCRIPTION,
 )

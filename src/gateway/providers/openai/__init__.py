@@ -7,6 +7,7 @@ from gateway.providers.openai.embeddings import EMBEDDINGS
 from gateway.providers.openai.images import IMAGES
 from gateway.providers.openai.speech import SPEECH
 from gateway.providers.openai.video import VIDEO
+from gateway.providers.openai.transcription import TRANSCRIPTION
 
 MANIFEST = ProviderManifest(
     name="openai",
@@ -17,4 +18,5 @@ MANIFEST = ProviderManifest(
     speech=SPEECH,
     images=IMAGES,
     video=VIDEO,
+    transcription=TRANSCRIPTION,
 )

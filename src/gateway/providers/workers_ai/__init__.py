@@ -5,6 +5,7 @@ from gateway.providers.base import EnvCredentials, ProviderManifest
 from gateway.providers.workers_ai.api import ACCOUNT_SETTING, BASE_PATH, DEFAULT_BASE_URL
 from gateway.providers.workers_ai.chat import CHAT
 from gateway.providers.workers_ai.images import IMAGES
+from gateway.providers.workers_ai.transcription import TRANSCRIPTION
 
 MANIFEST = ProviderManifest(
     name="workers_ai",
@@ -12,6 +13,7 @@ MANIFEST = ProviderManifest(
     default_base_url=DEFAULT_BASE_URL,
     chat=CHAT,
     images=IMAGES,
+    transcription=TRANSCRIPTION,
     env=EnvCredentials(api_key="CLOUDFLARE_API_TOKEN", base_url="CLOUDFLARE_API_BASE_URL", base_path=BASE_PATH),
     ai_binding=True,
 )
