@@ -4,6 +4,7 @@ from gateway.providers.base import ProviderManifest
 from gateway.providers.gemini.api import DEFAULT_BASE_URL
 from gateway.providers.gemini.chat import CHAT
 from gateway.providers.gemini.embeddings import EMBEDDINGS
+from gateway.providers.gemini.speech import SPEECH
 
 MANIFEST = ProviderManifest(
     name="gemini",
@@ -11,4 +12,5 @@ MANIFEST = ProviderManifest(
     default_base_url=DEFAULT_BASE_URL,
     chat=CHAT,
     embeddings=EMBEDDINGS,
+    speech=SPEECH,
 )
