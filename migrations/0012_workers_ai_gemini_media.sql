@@ -28,7 +28,12 @@
 -- schemas: "image uri with data … HTTP URL will not be accepted"). Every other vision-capable chat model of
 -- the catalog already has supports_vision = 1 (OpenAI gpt-4o/4.1/5 and o4-mini, every Claude, every Gemini
 -- chat model, grok-4 and grok-4.3, Perplexity sonar, Llama 3.2 11B Vision); grok-3-mini, DeepSeek, the Groq
--- and Together text models are text-only. Scores are editorial.
+-- and Together text models are text-only. The catalog had no vision model on Groq or Together: their Llama 4
+-- Scout and Maverick (OpenAI-format image parts, data: or https URLs) are added with supports_vision = 1 at
+-- the providers' list prices as recorded here — Groq Scout $0.11 / $0.34, Maverick $0.20 / $0.60; Together
+-- Scout $0.18 / $0.59, Maverick (FP8) $0.27 / $0.85 per million input / output tokens (Groq Scout's $0.11
+-- input checked; the others not re-read from the live pages in this change: treat them as estimates).
+-- Scores are editorial.
 
 INSERT INTO models (id, provider_id, upstream_name, display_name, modality, input_usd_per_mtok,
                     neurons_per_mtok_input, quality_score, speed_score, score_source) VALUES
@@ -68,6 +73,19 @@ INSERT INTO models (id, provider_id, upstream_name, display_name, modality, supp
     ('workers-ai/@cf/mistralai/mistral-small-3.1-24b-instruct', 'workers-ai', '@cf/mistralai/mistral-small-3.1-24b-instruct',
      'Mistral Small 3.1 24B Instruct', 'chat', 1, 1, 1, 0.351, 0.555, 31876, 50488, 6.5, 7.5, 'editorial');
 
+INSERT INTO models (id, provider_id, upstream_name, display_name, modality, supports_vision, supports_tools,
+                    supports_json, context_window, input_usd_per_mtok, output_usd_per_mtok, quality_score,
+                    speed_score, score_source) VALUES
+    ('groq/meta-llama/llama-4-scout-17b-16e-instruct', 'groq', 'meta-llama/llama-4-scout-17b-16e-instruct',
+     'Llama 4 Scout 17B 16E (Groq)', 'chat', 1, 1, 1, 131072, 0.11, 0.34, 7.0, 9.5, 'editorial'),
+    ('groq/meta-llama/llama-4-maverick-17b-128e-instruct', 'groq', 'meta-llama/llama-4-maverick-17b-128e-instruct',
+     'Llama 4 Maverick 17B 128E (Groq)', 'chat', 1, 1, 1, 131072, 0.20, 0.60, 7.5, 9.0, 'editorial'),
+    ('together/meta-llama/Llama-4-Scout-17B-16E-Instruct', 'together', 'meta-llama/Llama-4-Scout-17B-16E-Instruct',
+     'Llama 4 Scout 17B 16E (Together)', 'chat', 1, 1, 1, NULL, 0.18, 0.59, 7.0, 8.0, 'editorial'),
+    ('together/meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8', 'together',
+     'meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8', 'Llama 4 Maverick 17B 128E FP8 (Together)', 'chat', 1, 1, 1,
+     NULL, 0.27, 0.85, 7.5, 7.5, 'editorial');
+
 INSERT INTO model_price_history (model_id, price_version, prices, source)
 SELECT id, price_version,
        json_object('input_usd_per_mtok', input_usd_per_mtok,
@@ -84,4 +102,7 @@ WHERE id IN ('workers-ai/@cf/baai/bge-small-en-v1.5', 'workers-ai/@cf/baai/bge-b
              'workers-ai/@cf/myshell-ai/melotts',
              'gemini/gemini-2.5-flash-preview-tts', 'gemini/gemini-2.5-pro-preview-tts',
              'workers-ai/@cf/meta/llama-4-scout-17b-16e-instruct', 'workers-ai/@cf/google/gemma-3-12b-it',
-             'workers-ai/@cf/mistralai/mistral-small-3.1-24b-instruct');
+             'workers-ai/@cf/mistralai/mistral-small-3.1-24b-instruct',
+             'groq/meta-llama/llama-4-scout-17b-16e-instruct', 'groq/meta-llama/llama-4-maverick-17b-128e-instruct',
+             'together/meta-llama/Llama-4-Scout-17B-16E-Instruct',
+             'together/meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8');

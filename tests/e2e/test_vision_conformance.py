@@ -90,7 +90,7 @@ def ask(gateway, model: str, text: str, url: str):
 
 def test_the_catalog_has_vision_models_of_every_kind():
     adapters = {adapter for _, adapter in VISION_MODELS}
-    assert {"openai", "anthropic", "gemini", "xai", "workers_ai"} <= adapters
+    assert {"openai", "anthropic", "gemini", "xai", "groq", "together", "perplexity", "workers_ai"} <= adapters
 
 
 @pytest.mark.parametrize(("model", "adapter"), [pytest.param(m, a, id=m) for m, a in VISION_MODELS])
