@@ -1,6 +1,7 @@
 """Gemini API routes on the emulator: `POST /gemini/v1beta/models/{model}:generateContent`,
 `:streamGenerateContent` (`?alt=sse` for SSE; without it, Google's JSON-array stream) and
-`:batchEmbedContents`.
+`:batchEmbedContents`. A `generateContent` asking for `responseModalities: ["AUDIO"]` (the TTS models) answers
+speech: audio_wire's Gemini rule (base64 PCM in `inlineData`).
 
 The key is taken from the `x-goog-api-key` header or the `key` query parameter, as Google takes it.
 Recording, delays, transport faults (reset, stall, 500-once) and SSE writing are server.py's.
@@ -13,7 +14,7 @@ from functools import partial
 from aiohttp import web
 
 from scripts.emulator import gemini_wire as wire
-from scripts.emulator import server
+from scripts.emulator import audio_wire, server
 from scripts.emulator.knobs import KnobError, Knobs, parse_knobs
 
 PREFIX = "/gemini/v1beta/models/"
@@ -61,8 +62,10 @@ async def generate(request: web.Request) -> web.StreamResponse:
     await server._sleep(server._ms(knobs.latency_ms, config.latency_ms))
     if (answered := await _fault(request, state, knobs, raw, model)) is not None:
         return answered
-    reply = wire.plan(body, knobs.fault)
     response_id = f"emu-gemini-{state.next_id()}"
+    if action == "generateContent" and audio_wire.wants_gemini_audio(body):
+        return _json(state, 200, audio_wire.gemini_speech(body, model, response_id))
+    reply = wire.plan(body, knobs.fault)
     candidates = wire.candidate_count(body)
     slow = knobs.fault == "slow-first-token"
     slow_delay = server._ms(knobs.ttft_ms, config.slow_first_token_ms)

@@ -1,6 +1,9 @@
 """Workers AI REST routes on the emulator: `POST /cloudflare/client/v4/accounts/{account}/ai/run/{model}`
 (the model keeps its `@cf/<vendor>/<name>` slashes). `Authorization: Bearer <token>` is required (Cloudflare's
-10000 "Authentication error" otherwise). Inputs with `messages` answer a chat; `stream: true` answers SSE.
+10000 "Authentication error" otherwise). The model's task decides the inputs: text generation wants `messages`
+(`stream: true` answers SSE); `@cf/baai/bge-*` embeds `text` (a string or a list); `@cf/deepgram/aura-*` speaks
+`text` and answers the audio bytes themselves; `@cf/myshell-ai/melotts` speaks `prompt` and answers JSON
+`{audio: base64}` (rules in audio_wire / workers_ai_wire).
 Recording, delays, transport faults (reset, stall, 500-once) and SSE writing are server.py's.
 """
 
@@ -10,7 +13,7 @@ from functools import partial
 
 from aiohttp import web
 
-from scripts.emulator import server
+from scripts.emulator import audio_routes, audio_wire, server
 from scripts.emulator import workers_ai_wire as wire
 from scripts.emulator.knobs import KnobError, Knobs, parse_knobs
 
@@ -42,17 +45,27 @@ async def run(request: web.Request) -> web.StreamResponse:
         return _json(state, 401, wire.authentication_error())
     if not isinstance(body, dict):
         return _json(state, 400, wire.bad_input("Type mismatch of '/', 'object' not in 'string,null'"))
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        return _json(state, 400, wire.bad_input("Error: required properties at '/' are 'messages'"))
+    task = wire.task_of(model)
+    problem = wire.input_problem(task, body)
+    if problem is not None:
+        return _json(state, 400, wire.bad_input(problem))
     try:
-        knobs = parse_knobs(request.headers, wire.chat_texts(body))
+        knobs = parse_knobs(request.headers, wire.input_texts(task, body))
     except KnobError as exc:
         return _json(state, 400, wire.bad_input(str(exc)))
     config = state.config
     await server._sleep(server._ms(knobs.latency_ms, config.latency_ms))
     if (answered := await _fault(request, state, knobs, raw, model)) is not None:
         return answered
+    if task == "embeddings":
+        return _json(state, 200, wire.embeddings_result(body))
+    if task == "melotts":
+        return _json(state, 200, wire.envelope(wire.melotts_result(body)))
+    if task == "aura":
+        fmt = audio_wire.aura_format(body)
+        return await audio_routes._send_audio(request, state, knobs, audio_wire.aura_audio(body, model),
+                                              audio_wire.AURA_CONTENT_TYPES[fmt],
+                                              {"cf-ray": f"emu{state.next_id():012x}-EMU"})
     reply = wire.plan(body, knobs.fault)
     slow = knobs.fault == "slow-first-token"
     slow_delay = server._ms(knobs.ttft_ms, config.slow_first_token_ms)

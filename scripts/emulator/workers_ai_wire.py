@@ -10,14 +10,20 @@ vision message joined with a space; image parts count nothing):
 - a stream: `data: {"response": "<word>", "p": "…"}` per word (later words with their leading space),
   then `data: {"response": "", "usage": {…}}`, then `data: [DONE]`; a tool call is one event with
   `tool_calls` before the usage event.
+- embeddings (`@cf/baai/bge-*`, inputs `{text}`): `{"result": {"shape": [n, 8], "data": [openai_wire's
+  embedding_vector of each text, as floats], "pooling": <inputs.pooling or "mean">}, "success": true, …}`
+  (the same vector the OpenAI and Gemini routes answer for the same text and 8 dimensions); no usage.
+- speech: audio_wire's Aura and MeloTTS rules.
 - errors: `{"result": null, "success": false, "errors": [{"code", "message"}], "messages": []}`.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 
-from scripts.emulator import openai_wire
+from scripts.emulator import audio_wire, openai_wire
 from scripts.emulator.openai_wire import Reply, encode, plan_reply  # noqa: F401 (encode: routes use it)
 
 TOOL_ARGS = json.loads(openai_wire.TOOL_ARGUMENTS)
@@ -31,6 +37,63 @@ def sse(obj: object) -> bytes:
 
 def chat_texts(body: dict) -> list[str]:
     return openai_wire.chat_texts(body)
+
+
+def task_of(model: str) -> str:
+    """The model's Workers AI task, as the emulator serves it: chat, embeddings, aura or melotts."""
+    if model.startswith("@cf/baai/bge-"):
+        return "embeddings"
+    if model.startswith("@cf/deepgram/aura-"):
+        return "aura"
+    if model.endswith("/melotts"):
+        return "melotts"
+    return "chat"
+
+
+def _texts(value: object) -> list[str] | None:
+    if isinstance(value, str) and value:
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
+def input_problem(task: str, body: dict) -> str | None:
+    """Cloudflare's input validation message for inputs its schema refuses; None when they are fine."""
+    if task == "embeddings":
+        return None if _texts(body.get("text")) else "Error: required properties at '/' are 'text'"
+    if task == "aura":
+        if not isinstance(body.get("text"), str) or not body["text"]:
+            return "Error: required properties at '/' are 'text'"
+        if body.get("encoding", "mp3") not in audio_wire.AURA_ENCODINGS:
+            return f"Value at '/encoding' must be one of {sorted(audio_wire.AURA_ENCODINGS)}"
+        return None
+    if task == "melotts":
+        return None if isinstance(body.get("prompt"), str) and body["prompt"] else \
+            "Error: required properties at '/' are 'prompt'"
+    messages = body.get("messages")
+    return None if isinstance(messages, list) and messages else "Error: required properties at '/' are 'messages'"
+
+
+def input_texts(task: str, body: dict) -> list[str]:
+    """The texts of the inputs, where markers are looked for."""
+    if task == "embeddings":
+        return _texts(body.get("text")) or []
+    if task == "aura":
+        return [body["text"]]
+    if task == "melotts":
+        return [body["prompt"]]
+    return chat_texts(body)
+
+
+def embeddings_result(body: dict) -> dict:
+    dims = openai_wire.EMBEDDING_DIMS
+    data = [list(struct.unpack(f"<{dims}f", openai_wire.embedding_vector(text, dims))) for text in _texts(body["text"])]
+    return envelope({"shape": [len(data), dims], "data": data, "pooling": body.get("pooling") or "mean"})
+
+
+def melotts_result(body: dict) -> dict:
+    return {"audio": base64.b64encode(audio_wire.melotts_audio(body)).decode()}
 
 
 def plan(body: dict, fault: str | None) -> Reply:

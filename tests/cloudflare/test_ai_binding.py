@@ -150,3 +150,110 @@ def test_a_spent_neuron_allocation_is_quota_exceeded(gateway, api_key, wait_unti
     [row] = run(usage_sql.newest(gateway.ports.database, 5))
     assert (row["status"], row["http_status"], row["error_type"], row["key_level"]) == (
         "error", 429, "quota_exceeded", "binding")
+
+
+# ---- binary results: the bytes with their media type, as the REST API answers them ------------------------
+
+AURA = "@cf/deepgram/aura-1"
+SDXL = "@cf/stabilityai/stable-diffusion-xl-base-1.0"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_readable_stream_of_audio_is_relayed_as_audio_mpeg(worker):
+    async def scenario():
+        response = await AiBinding(worker.env.AI).run(AURA, {"text": "Hello aura", "speaker": "luna"})
+        chunks = [chunk async for chunk in response.iter_bytes()]
+        response.close()
+        return response.status, response.headers, chunks
+
+    status, headers, chunks = run(scenario())
+    assert status == 200 and headers["content-type"] == "audio/mpeg"
+    assert len(chunks) == 2 and all(isinstance(chunk, bytes) for chunk in chunks)  # relayed, not gathered
+    assert b"".join(chunks) == b"ID3aura|luna|Hello aura"
+
+
+def test_a_readable_stream_image_is_image_png_and_reads_whole(worker):
+    async def scenario():
+        response = await AiBinding(worker.env.AI).run(SDXL, {"prompt": "a red fox"})
+        return response.headers["content-type"], await response.read()
+
+    content_type, body = run(scenario())
+    assert content_type == "image/png" and body == PNG_SIGNATURE + b"a red fox"
+
+
+@pytest.mark.parametrize("shape", ["uint8array", "arraybuffer"])
+def test_a_typed_array_or_array_buffer_is_the_same_bytes(worker, shape):
+    async def scenario():
+        response = await AiBinding(worker.env.AI).run(AURA, {"text": "Typed", "binary_as": shape})
+        return response.status, response.headers["content-type"], await response.read()
+
+    assert run(scenario()) == (200, "audio/mpeg", b"ID3aura|angus|Typed")
+
+
+def test_a_binary_model_failure_is_still_the_rest_error(worker):
+    async def scenario():
+        response = await AiBinding(worker.env.AI).run(AURA, {"text": "fail:3040"})
+        return response.status, json.loads(await response.read())
+
+    status, payload = run(scenario())
+    assert status == 429 and payload["errors"][0]["code"] == 3040
+
+
+def test_json_results_of_other_tasks_stay_envelopes(worker):
+    async def scenario():
+        embedded = await AiBinding(worker.env.AI).run("@cf/baai/bge-small-en-v1.5", {"text": ["ab cd", "e"]})
+        spoken = await AiBinding(worker.env.AI).run("@cf/myshell-ai/melotts", {"prompt": "Hi", "lang": "en"})
+        return [(r.headers["content-type"], json.loads(await r.read())) for r in (embedded, spoken)]
+
+    (embed_type, embedded), (speech_type, spoken) = run(scenario())
+    assert embed_type == speech_type == "application/json"
+    assert embedded["result"] == {"shape": [2, 4], "data": [[0.05, 0.02, 0.97, 0.01], [0.01, 0.01, 1.01, 0.01]],
+                                  "pooling": "mean"}
+    assert spoken["success"] is True and spoken["result"]["audio"] == "SUQzbWVsb3R0c3xlbnxIaQ=="  # "ID3melotts|en|Hi"
+
+
+# ---- speech and embeddings pipelines on the binding ------------------------------------------------------
+
+
+async def speak(gateway: Gateway, api_key: str, body: dict):
+    ctx = gateway.new_context("speech")
+    try:
+        await gateway.authenticate(ctx, {"authorization": f"Bearer {api_key}"})
+        result = await gateway.speech.create(ctx, body)
+        return ctx, result.media_type, [chunk async for chunk in result.chunks]
+    except GatewayError as error:
+        gateway.speech.fail(ctx, error)
+        raise
+
+
+def test_aura_speech_streams_through_the_binding_and_is_billed(worker, gateway, api_key, wait_until):
+    text = "Binding speech"
+    ctx, media_type, chunks = run(speak(gateway, api_key, {"model": "workers-ai/" + AURA, "input": text,
+                                                           "voice": "stella"}))
+    assert media_type == "audio/mpeg" and len(chunks) == 2
+    assert b"".join(chunks) == b"ID3aura|stella|Binding speech"
+    assert ai_calls(worker) == [[AURA, {"text": text, "encoding": "mp3", "speaker": "stella"}]]
+    row = usage_row(gateway, wait_until, ctx.request_id)
+    assert (row["status"], row["endpoint"], row["key_level"]) == ("success", "speech", "binding")
+    assert row["cost_usd"] == pytest.approx(len(text) * 15.0 / 1_000_000)  # aura-1, migrations/0012
+
+
+def test_melotts_speech_through_the_binding_is_its_decoded_mp3(gateway, api_key, wait_until):
+    ctx, media_type, chunks = run(speak(gateway, api_key, {"model": "workers-ai/@cf/myshell-ai/melotts",
+                                                           "input": "Bonjour", "voice": "alloy", "lang": "fr"}))
+    assert (media_type, b"".join(chunks)) == ("audio/mpeg", b"ID3melotts|fr|Bonjour")
+    assert usage_row(gateway, wait_until, ctx.request_id)["status"] == "success"
+
+
+def test_embeddings_through_the_binding(gateway, api_key, wait_until):
+    async def embed():
+        ctx = gateway.new_context("embeddings")
+        await gateway.authenticate(ctx, {"authorization": f"Bearer {api_key}"})
+        return ctx, await gateway.embeddings.create(ctx, {"model": "workers-ai/@cf/baai/bge-base-en-v1.5",
+                                                          "input": "ab cd", "encoding_format": "float"})
+
+    ctx, result = run(embed())
+    assert result.payload["data"][0]["embedding"] == [0.05, 0.02, 0.97, 0.01]
+    row = usage_row(gateway, wait_until, ctx.request_id)
+    assert (row["status"], row["key_level"], row["cost_status"], row["input_tokens"]) == (
+        "success", "binding", "estimated", 2)

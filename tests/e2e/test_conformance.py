@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+import struct
 import uuid
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -32,7 +33,7 @@ from gateway.providers import registry
 from gateway.providers.base import ProviderManifest
 from gateway.settings import env_prefix
 from scripts.emulator import compatible_wire
-from scripts.emulator.audio_wire import audio_bytes
+from scripts.emulator.audio_wire import spoken_audio
 from scripts.emulator.images_wire import image_seed, jpeg_bytes, png_bytes
 from scripts.emulator.video_wire import video_bytes
 from tests.conftest import GatewayServer, gateway_config
@@ -355,16 +356,34 @@ def test_embeddings_request_response_and_usage(adapter, gateway, emulator, reque
 # ---- speech ----------------------------------------------------------------------------------------
 
 
+def default_speech_type(adapter: str, model: Model, text: str) -> str:
+    """The media type the provider's speech adapter gives a request without response_format."""
+    return registry.get(adapter).speech.content_type({"model": model.id, "input": text, "voice": "alloy"})
+
+
+def assert_emulator_audio(sent: dict, content: bytes) -> None:
+    """The answer is the audio the emulator produced for that request (audio_wire.spoken_audio), or — where
+    the emulator produced raw PCM (Gemini) and the answer is a WAV file — that PCM as the data chunk of a
+    well-formed RIFF/WAVE file (16-bit mono at the PCM's 24 kHz)."""
+    fmt, produced = spoken_audio(sent["path"], sent.get("query") or "", sent["body"])
+    if content[:4] == b"RIFF" and fmt == "pcm":
+        header = struct.unpack("<4sI4s4sIHHIIHH4sI", content[:44])
+        assert header == (b"RIFF", len(content) - 8, b"WAVE", b"fmt ", 16, 1, 1, 24000, 48000, 2, 16, b"data",
+                          len(produced)), header
+        content = content[44:]
+    assert content == produced
+
+
 @pytest.mark.parametrize("adapter", pairs_for("speech"))
 def test_speech_request_audio_and_usage(adapter, gateway, emulator, request):
     gateway, t, model = subject(gateway, emulator, adapter, "speech", request)
     client = client_for(gateway)
     text = f"Read this aloud {marker()}"
     raw = client.audio.speech.with_raw_response.create(model=model.id, input=text, voice="alloy")
-    assert_request_mapped(emulator, t, model, text)
-    # The emulator's audio rule (scripts/emulator/audio_wire.py): mp3 by default, the voice as given.
-    assert raw.headers["content-type"].startswith("audio/mpeg")
-    assert raw.parse().content == audio_bytes(text, "mp3", "alloy")
+    sent = assert_request_mapped(emulator, t, model, text)
+    # The SDK sends no response_format: the provider's default format (mp3 where it can make it).
+    assert raw.headers["content-type"] == default_speech_type(adapter, model, text)
+    assert_emulator_audio(sent, raw.parse().content)
     row = gateway.usage_row(raw.headers["x-request-id"])
     assert (row["status"], row["provider_id"], row["model_id"]) == ("success", t.provider_id, model.id)
     assert json.loads(row["units"]) == {"characters": len(text)}
@@ -382,7 +401,8 @@ def test_speech_streams_the_same_audio(adapter, gateway, emulator, request):
     text = f"Stream this aloud {marker()} " + "and some more words " * 20
     with client.audio.speech.with_streaming_response.create(model=model.id, input=text, voice="alloy") as response:
         received = list(response.iter_bytes())
-    assert b"".join(received) == audio_bytes(text, "mp3", "alloy")
+    assert response.headers["content-type"] == default_speech_type(adapter, model, text)
+    assert_emulator_audio(sent_request(emulator, text), b"".join(received))
     assert gateway.usage_row(response.headers["x-request-id"])["status"] == "success"
 
 

@@ -17,7 +17,7 @@ from gateway.pipeline.speech import MediaStreamResult
 # For the OpenAPI document (the route itself bypasses FastAPI; see app.py).
 OPENAPI_OPERATION = {
     "tags": ["OpenAI-compatible"],
-    "summary": "Text to speech (OpenAI format; OpenAI, ElevenLabs)",
+    "summary": "Text to speech (OpenAI format; OpenAI, ElevenLabs, Workers AI, Gemini)",
     "operationId": "create_speech",
     "requestBody": {
         "required": True,

@@ -76,6 +76,31 @@ def require_modality(target: Target, modality: str, purpose: str) -> None:
     )
 
 
+# Content parts that carry an image, as OpenAI's chat format names them.
+_IMAGE_PARTS = frozenset({"image_url", "input_image"})
+
+
+def require_vision(target: Target, messages: Any) -> None:
+    """An image part sent to a model the catalog lists as text-only (`supports_vision = 0`) is a 400 naming
+    the part, before any upstream call. Only list contents are scanned; unlisted models pass through."""
+    entry = target.catalog_entry
+    if not entry or entry.get("supports_vision", 1) or not isinstance(messages, list):
+        return
+    for index, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, dict) else None
+        if not isinstance(content, list):
+            continue
+        for position, part in enumerate(content):
+            if isinstance(part, dict) and part.get("type") in _IMAGE_PARTS:
+                param = f"messages[{index}].content[{position}]"
+                raise InvalidRequestError(
+                    f"{param} is an image, and the model '{target.model_id}' does not accept images (the catalog "
+                    f"lists it without vision): remove the image part or use a vision model.",
+                    param=param,
+                    code="model_not_supported",
+                )
+
+
 class CatalogCache:
     def __init__(self, database: Database, clock: Clock, ttl_seconds: float) -> None:
         self._db = database

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
 from gateway.errors import InternalError, UpstreamError
+from gateway.pipeline.catalog import require_vision
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import estimate_tokens
 from gateway.pipeline.endpoint import EndpointPipeline
@@ -36,6 +37,7 @@ class ChatPipeline(EndpointPipeline):
         ctx.requested_model = body["model"]
         ctx.stream = bool(body.get("stream"))
         route = await self.route(ctx, modality="chat", capability="chat", label="chat")
+        require_vision(ctx.target, body.get("messages"))
         adapter = route.adapter
         request = adapter.build_request(body, ctx.target.upstream_model, route.endpoint)
         response = await open_response(route.http, self._ports.clock, ctx, adapter, request, self._timeouts)

@@ -1,6 +1,10 @@
 """The text-to-speech stage: route (the model must be a `tts` model), resolve the key, call the
 provider's speech adapter and relay its audio bytes as they arrive (never buffered whole).
 
+A provider that answers a JSON document carrying the audio (Gemini, Workers AI's melotts) is read whole and
+its adapter's `audio_from` makes the audio file of it (a WAV around Gemini's PCM, melotts' base64 decoded);
+that answer goes out in one piece, its failures (a JSON error, a document without audio) as HTTP errors.
+
 An upstream error status is classified before the client gets a byte (a plain HTTP error). The usage
 row is written when the relay ends — finished, broken, or the client gone (`cancelled`): `units` is
 `{"characters": N}` (N = characters of `input`) and the cost is N × the model's `tts_usd_per_mchar`
@@ -15,12 +19,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
+from gateway.errors import UpstreamError
 from gateway.pipeline import accounting
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import speech_cost
 from gateway.pipeline.endpoint import EndpointPipeline
 from gateway.pipeline.upstream import open_response, transport_error
 from gateway.ports import UpstreamConnectError, UpstreamResponse, UpstreamTimeout
+from gateway.ports.ai_binding import BufferedResponse
 
 log = logging.getLogger("gateway.speech")
 
@@ -43,7 +49,26 @@ class SpeechPipeline(EndpointPipeline):
         request = adapter.build_request(body, ctx.target.upstream_model, route.endpoint)
         media_type = adapter.content_type(body)
         response = await open_response(route.http, self._ports.clock, ctx, adapter, request, self._timeouts)
+        audio_from = getattr(adapter, "audio_from", None)
+        if audio_from is not None and _is_json(response.headers):
+            raw = await self._read_whole(ctx, response)
+            try:
+                audio = audio_from(raw, body)
+            except UpstreamError as error:
+                raise error.attribute_to(ctx.target.provider_id) from None
+            response = BufferedResponse(200, audio, {"content-type": media_type})
         return MediaStreamResult(self._relay(ctx, response, len(body["input"])), media_type)
+
+    async def _read_whole(self, ctx: RequestContext, response: UpstreamResponse) -> bytes:
+        clock = self._ports.clock
+        started = clock.monotonic()
+        try:
+            return await response.read()
+        except (UpstreamConnectError, UpstreamTimeout) as exc:
+            raise transport_error(exc, ctx.target.provider_id) from exc
+        finally:
+            ctx.upstream_seconds += clock.monotonic() - started
+            response.close()
 
     async def _relay(self, ctx: RequestContext, response: UpstreamResponse, characters: int) -> AsyncIterator[bytes]:
         """Upstream audio bytes out as they come. A break midway cannot be told inside an audio file:
@@ -85,3 +110,7 @@ class SpeechPipeline(EndpointPipeline):
         row["cost_usd"], row["cost_status"] = speech_cost(characters, entry)
         row["price_version"] = entry.get("price_version") if entry else None
         self._usage.record(row)
+
+
+def _is_json(headers: Any) -> bool:
+    return str(headers.get("content-type") or "").split(";")[0].strip().lower() == "application/json"

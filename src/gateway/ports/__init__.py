@@ -83,7 +83,8 @@ class UpstreamTimeout(Exception):
 
 class AiRunner(Protocol):
     """Run a Workers AI model (the Worker's `AI` binding). Answers as the REST API does: status, and the
-    `{"result", "success"}` envelope, SSE bytes when `inputs["stream"]`, or the error envelope."""
+    `{"result", "success"}` envelope, SSE bytes when `inputs["stream"]`, the file's bytes with their media
+    type for models that produce one (audio, images), or the error envelope."""
 
     async def run(self, model: str, inputs: dict[str, Any]) -> UpstreamResponse: ...
 

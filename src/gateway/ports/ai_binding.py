@@ -5,6 +5,11 @@ resolution points it at `BINDING_BASE_URL`, and `AiBindingHttp` runs those input
 port (`env.AI.run(model, inputs)`, ports/cloudflare.py) instead of sending them. The answer has the REST
 API's shape, so the adapter reads both alike: `{"result": …, "success": true}`, SSE bytes for a stream, or
 the error status and `{"success": false, "errors": [{"code", "message"}]}` for a failure.
+
+Some models answer binary instead of a result object (text-to-speech audio from `@cf/deepgram/aura-1`, images
+from Stable Diffusion): the REST API sends those bytes as the body with their media type, and the binding
+gives a ReadableStream, a Uint8Array or an ArrayBuffer. The port answers them as the REST API does — the
+bytes, with the content type their leading bytes show (`binary_content_type`; the binding does not say).
 """
 
 from __future__ import annotations
@@ -41,6 +46,36 @@ class BufferedResponse:
 
     def close(self) -> None:
         return None
+
+
+# Leading bytes of the binary results Workers AI models produce, and their media types.
+_MAGIC_TYPES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"ID3", "audio/mpeg"),
+    (b"OggS", "audio/ogg"),
+    (b"fLaC", "audio/flac"),
+)
+
+
+def binary_content_type(head: bytes) -> str:
+    """The media type of a binary result from its first bytes (application/octet-stream when unknown)."""
+    for magic, media_type in _MAGIC_TYPES:
+        if head.startswith(magic):
+            return media_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:  # an MPEG frame sync (MP3 without ID3)
+        return "audio/aac" if head[1] & 0x06 == 0 else "audio/mpeg"
+    return "application/octet-stream"
+
+
+def binary_response(data: bytes) -> BufferedResponse:
+    """A binary result in memory (Uint8Array, ArrayBuffer), as the REST API answers it."""
+    return BufferedResponse(200, data, {"content-type": binary_content_type(data[:16])})
 
 
 def result_response(result: Any) -> BufferedResponse:

@@ -15,7 +15,8 @@ import js
 from pyodide.ffi import JsException, create_proxy, jsnull, to_js
 
 from gateway.ports import DatabaseError, QueryResult, Statement, Timeouts, UpstreamConnectError, UpstreamTimeout
-from gateway.ports.ai_binding import BufferedResponse, error_response, result_response
+from gateway.ports.ai_binding import (BufferedResponse, binary_content_type, binary_response, error_response,
+                                      result_response)
 
 
 def _js_args(params: Sequence[Any]) -> list[Any]:
@@ -140,25 +141,81 @@ def _translate(exc: JsException) -> Exception:
 class AiBinding:
     """The AiRunner port over the Worker's `AI` binding: `env.AI.run(model, inputs)`.
 
-    The binding resolves to the result object (through the SDK's wrapper already a dict), or, for
-    `inputs.stream`, to a ReadableStream of SSE bytes; a failure is thrown ("3040: Capacity temporarily
-    exceeded"). All three are answered as the REST API answers them (ports/ai_binding.py)."""
+    The binding resolves to the result object (through the SDK's wrapper already a dict); for
+    `inputs.stream`, to a ReadableStream of SSE bytes; for models that produce a file (aura-1 audio, SDXL
+    images), to a ReadableStream, Uint8Array or ArrayBuffer of its bytes; a failure is thrown ("3040:
+    Capacity temporarily exceeded"). Each is answered as the REST API answers it (ports/ai_binding.py):
+    the envelope, SSE, the file's bytes with their media type, the error envelope."""
 
     def __init__(self, binding: Any) -> None:
         self._ai = binding
 
-    async def run(self, model: str, inputs: dict[str, Any]) -> FetchResponse | BufferedResponse:
+    async def run(self, model: str, inputs: dict[str, Any]) -> FetchResponse | BufferedResponse | BinaryStream:
         try:
             result = await self._ai.run(model, to_js(inputs, dict_converter=js.Object.fromEntries))
         except JsException as exc:
             return error_response(_message(exc))
-        if inputs.get("stream"):
-            init = to_js({"headers": to_js({"content-type": "text/event-stream"}, dict_converter=js.Object.fromEntries)},
-                         dict_converter=js.Object.fromEntries)
-            return FetchResponse(js.Response.new(result, init))
-        if not isinstance(result, dict):
-            result = result.to_py() if hasattr(result, "to_py") else {"response": result}
-        return result_response(_plain(result))
+        if isinstance(result, dict):
+            return result_response(_plain(result))
+        if isinstance(result, (bytes, bytearray, memoryview)):  # a typed array the SDK converted
+            return binary_response(bytes(result))
+        if hasattr(result, "getReader"):  # a ReadableStream
+            if inputs.get("stream"):
+                init = to_js({"headers": to_js({"content-type": "text/event-stream"},
+                                               dict_converter=js.Object.fromEntries)},
+                             dict_converter=js.Object.fromEntries)
+                return FetchResponse(js.Response.new(result, init))
+            return await BinaryStream.open(result)
+        if hasattr(result, "byteLength") and hasattr(result, "to_bytes"):  # an ArrayBuffer / typed array proxy
+            return binary_response(result.to_bytes())
+        if hasattr(result, "to_py"):
+            result = result.to_py()
+        return result_response(_plain(result if isinstance(result, dict) else {"response": result}))
+
+
+class BinaryStream:
+    """A binary result the binding streams (aura-1 audio): relayed chunk by chunk. Its first chunk is read
+    at once, to tell its media type (the binding does not say it; the REST API sends it as Content-Type)."""
+
+    status = 200
+
+    def __init__(self, reader: Any, first: bytes) -> None:
+        self._reader = reader
+        self._first = first
+        self.headers = {"content-type": binary_content_type(first[:16])}
+
+    @classmethod
+    async def open(cls, stream: Any) -> "BinaryStream":
+        reader = stream.getReader()
+        first = b""
+        while not first:
+            try:
+                chunk = await reader.read()
+            except JsException as exc:
+                raise _translate(exc) from exc
+            if chunk.done:
+                break
+            first = chunk.value.to_bytes()
+        return cls(reader, first)
+
+    async def read(self) -> bytes:
+        return b"".join([chunk async for chunk in self.iter_bytes()])
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        first, self._first = self._first, b""
+        if first:
+            yield first
+        while True:
+            try:
+                chunk = await self._reader.read()
+            except JsException as exc:
+                raise _translate(exc) from exc
+            if chunk.done:
+                return
+            yield chunk.value.to_bytes()
+
+    def close(self) -> None:
+        self._reader.cancel()  # a promise; nothing waits on it (a no-op once the stream is done)
 
 
 def _plain(value: Any) -> Any:

@@ -84,14 +84,26 @@ class EmbeddingsAdapter(Protocol):
 
 
 class SpeechAdapter(Protocol):
-    """Text-to-speech: OpenAI `/v1/audio/speech` request in, provider request out. The answer is audio
-    bytes relayed as they arrive; `content_type` is the media type of the format the body asked for."""
+    """Text-to-speech: OpenAI `/v1/audio/speech` request in, provider request out. An audio answer is
+    relayed as it arrives; `content_type` is the media type of the format the body asked for (or of the
+    provider's default format when the body names none).
+
+    Providers that answer a JSON document carrying the audio (Gemini's `inlineData`, Workers AI's melotts
+    `{"audio": base64}`) also have `audio_from`: a JSON answer (`application/json` content type) is then read
+    whole and handed to it, and the bytes it returns are the answer. Adapters without it are relayed only."""
 
     def build_request(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest: ...
 
     def content_type(self, body: dict[str, Any]) -> str: ...
 
     def parse_error(self, status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError: ...
+
+
+class BufferedSpeechAdapter(SpeechAdapter, Protocol):
+    """A SpeechAdapter whose provider may answer JSON: `audio_from` turns that answer into the audio file
+    (in the format `content_type(body)` names), or raises the UpstreamError the document reports."""
+
+    def audio_from(self, raw: bytes, body: dict[str, Any]) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from gateway.providers.gemini.embeddings import EMBEDDINGS
 from gateway.providers.gemini.images import IMAGES
 from gateway.providers.gemini.video import VIDEO
 from gateway.providers.gemini.transcription import TRANSCRIPTION
+from gateway.providers.gemini.speech import SPEECH
 
 MANIFEST = ProviderManifest(
     name="gemini",
@@ -17,4 +18,5 @@ MANIFEST = ProviderManifest(
     images=IMAGES,
     video=VIDEO,
     transcription=TRANSCRIPTION,
+    speech=SPEECH,
 )

@@ -18,24 +18,16 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from gateway.errors import ErrorCategory, InvalidRequestError, UpstreamError
+from gateway.errors import ErrorCategory, UpstreamError
 from gateway.providers.base import Endpoint, UpstreamRequest
 from gateway.providers.gemini import api, errors
-from gateway.providers.openai_format.embeddings import embedding_list, wants_base64
+from gateway.providers.openai_format.embeddings import embedding_list, text_inputs, wants_base64
 from gateway.usage import Usage
 
 
 def input_texts(value: Any) -> list[str]:
     """`input` as a list of texts; token arrays are not something Gemini takes."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
-        return list(value)
-    raise InvalidRequestError(
-        "Gemini embeds text only: 'input' must be a string or a list of strings (token arrays are not accepted).",
-        param="input",
-        code="unsupported_parameter",
-    )
+    return text_inputs(value, "Gemini")
 
 
 def build_body(body: Mapping[str, Any], upstream_model: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from gateway.errors import ErrorCategory, UpstreamError
+from gateway.errors import ErrorCategory, InvalidRequestError, UpstreamError
 from gateway.providers.base import Endpoint, UpstreamRequest
 from gateway.providers.openai_format import errors
 from gateway.providers.openai_format.chat import bearer_headers
@@ -29,6 +29,19 @@ def floats_to_base64(vector: Sequence[float]) -> str:
 def base64_to_floats(encoded: str) -> list[float]:
     raw = base64.b64decode(encoded)
     return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+
+
+def text_inputs(value: Any, provider: str) -> list[str]:
+    """`input` as a list of texts, for providers that embed text only (token arrays: 400 naming `input`)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise InvalidRequestError(
+        f"{provider} embeds text only: 'input' must be a string or a list of strings (token arrays are not accepted).",
+        param="input",
+        code="unsupported_parameter",
+    )
 
 
 def wants_base64(body: Mapping[str, Any]) -> bool:

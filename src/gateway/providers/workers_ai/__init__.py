@@ -6,6 +6,8 @@ from gateway.providers.workers_ai.api import ACCOUNT_SETTING, BASE_PATH, DEFAULT
 from gateway.providers.workers_ai.chat import CHAT
 from gateway.providers.workers_ai.images import IMAGES
 from gateway.providers.workers_ai.transcription import TRANSCRIPTION
+from gateway.providers.workers_ai.embeddings import EMBEDDINGS
+from gateway.providers.workers_ai.speech import SPEECH
 
 MANIFEST = ProviderManifest(
     name="workers_ai",
@@ -14,6 +16,8 @@ MANIFEST = ProviderManifest(
     chat=CHAT,
     images=IMAGES,
     transcription=TRANSCRIPTION,
+    embeddings=EMBEDDINGS,
+    speech=SPEECH,
     env=EnvCredentials(api_key="CLOUDFLARE_API_TOKEN", base_url="CLOUDFLARE_API_BASE_URL", base_path=BASE_PATH),
     ai_binding=True,
 )

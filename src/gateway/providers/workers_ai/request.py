@@ -3,8 +3,12 @@
 - `messages`: roles `system`/`developer` → `system`, `user`, `assistant` (its `tool_calls` kept in the
   OpenAI form), `tool` (`tool_call_id` and the result text). Text-only content parts are joined into one
   string; a message with image parts keeps its parts (`text` and `image_url` with a `data:` URL, `detail`
-  dropped), as the vision models (`@cf/meta/llama-3.2-11b-vision-instruct`) take them. Workers AI cannot
-  fetch an `https://` image: such a part is a 400 naming it (the gateway does no I/O in a transform).
+  dropped), the form every Workers AI vision model's input schema takes (`@cf/meta/llama-3.2-11b-vision-instruct`,
+  `@cf/meta/llama-4-scout-17b-16e-instruct`, `@cf/google/gemma-3-12b-it`,
+  `@cf/mistralai/mistral-small-3.1-24b-instruct`: "image uri with data (e.g. data:image/jpeg;base64,…). HTTP
+  URL will not be accepted"). Llama 3.2 Vision's older top-level `image` (bytes as an integer array) is not
+  used: its schema takes the parts too. An `https://` image is a 400 naming the part: the models do not
+  fetch URLs, and the gateway does no I/O in a transform.
 - `max_completion_tokens` / `max_tokens` → `max_tokens` (Workers AI's own default is 256 when none is given);
   `temperature`, `top_p`, `top_k`, `seed`, `frequency_penalty`, `presence_penalty`, `stream`, `tools`,
   `response_format` (`json_object` / `json_schema`) pass as they are.
