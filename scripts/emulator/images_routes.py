@@ -58,9 +58,9 @@ async def hosted_image(request: web.Request) -> web.Response:
     return web.Response(body=data, content_type=media_type)
 
 
-async def _openai_start(request: web.Request):
-    """The OpenAI-format prelude (Bearer, JSON, knobs from the prompt) plus `model`/`prompt`/`n` checks;
-    (state, raw, body, knobs, n) or the error answer."""
+async def _checked_start(request: web.Request, max_n: int = 10):
+    """The Bearer-JSON prelude (knobs from the prompt) plus the `model`/`prompt`/`n` checks every
+    OpenAI-like images route makes; (state, raw, body, knobs, n) or the error answer."""
     start = await server._prelude(request, _prompt_texts)
     if isinstance(start, web.StreamResponse):
         return start
@@ -69,8 +69,17 @@ async def _openai_start(request: web.Request):
         if not isinstance(body.get(name), str) or not body[name]:
             return server._json(state, 400, openai_wire.missing_param(name))
     n = body.get("n", 1)
-    if not isinstance(n, int) or not 1 <= n <= 10:
-        return server._bad_request(state, f"Invalid value for 'n': {n}. Must be between 1 and 10.", "n")
+    if not isinstance(n, int) or not 1 <= n <= max_n:
+        return server._bad_request(state, f"Invalid value for 'n': {n}. Must be between 1 and {max_n}.", "n")
+    return state, raw, body, knobs, n
+
+
+async def _openai_start(request: web.Request):
+    """`_checked_start`, then the latency knob and the faults; (state, body, n) or the error answer."""
+    start = await _checked_start(request)
+    if isinstance(start, web.StreamResponse):
+        return start
+    state, raw, body, knobs, n = start
     await server._sleep(server._ms(knobs.latency_ms, state.config.latency_ms))
     if (answered := await server._fault(request, state, knobs, raw, body["model"])) is not None:
         return answered
@@ -125,16 +134,10 @@ async def xai_images(request: web.Request) -> web.StreamResponse:
 
 
 async def together_images(request: web.Request) -> web.StreamResponse:
-    start = await server._prelude(request, _prompt_texts)
+    start = await _checked_start(request, max_n=4)
     if isinstance(start, web.StreamResponse):
         return start
-    state, raw, body, _, knobs = start
-    for name in ("model", "prompt"):
-        if not isinstance(body.get(name), str) or not body[name]:
-            return server._json(state, 400, openai_wire.missing_param(name))
-    n = body.get("n", 1)
-    if not isinstance(n, int) or not 1 <= n <= 4:
-        return server._bad_request(state, "n must be between 1 and 4", "n")
+    state, raw, body, knobs, n = start
     response_format = body.get("response_format") or "url"
     fmt = body.get("output_format") or "jpeg"
     if response_format not in ("base64", "url") or fmt not in wire.MEDIA_TYPES:

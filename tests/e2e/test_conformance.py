@@ -220,6 +220,25 @@ def assert_usage_row(gateway, t: Target, model: Model, request_id: str, input_to
         assert row["cost_usd"] == pytest.approx(cost, rel=1e-9)
 
 
+def assert_upstream_rate_limit(gateway, emulator, t: Target, model: Model, tag: str, path: str, body: dict) -> None:
+    """The provider's 429 (the emulator's fault, in its own error body) reaches the client as a 429 with
+    Retry-After, after the request did reach the provider; the error row names the provider and endpoint."""
+    response = httpx.post(gateway.base_url + path, headers={"authorization": f"Bearer {conformance_key(gateway)}"},
+                          json=body, timeout=10)
+    assert response.status_code == 429, response.text
+    assert response.json()["error"]["code"] == "rate_limit_exceeded"
+    assert int(response.headers["retry-after"]) >= 1
+    assert_request_mapped(emulator, t, model, tag)
+    row = gateway.usage_row(response.headers["x-request-id"])
+    assert (row["status"], row["provider_id"], row["http_status"]) == ("error", t.provider_id, 429)
+    assert row["endpoint"] == gateway_endpoint(path)
+
+
+def gateway_endpoint(path: str) -> str:
+    """The usage log's endpoint name for a route."""
+    return {"/v1/audio/speech": "speech", "/v1/images/generations": "images", "/v1/videos": "video"}[path]
+
+
 def pairs_for(capability: str) -> list:
     return [pytest.param(adapter, id=adapter) for adapter, cap in PAIRS if cap == capability]
 
@@ -410,18 +429,8 @@ def test_speech_streams_the_same_audio(adapter, gateway, emulator, request):
 def test_speech_rate_limit_is_429_with_retry_after(adapter, gateway, emulator, request):
     gateway, t, model = subject(gateway, emulator, adapter, "speech", request)
     tag = marker()
-    response = httpx.post(
-        gateway.base_url + "/v1/audio/speech",
-        headers={"authorization": f"Bearer {conformance_key(gateway)}"},
-        json={"model": model.id, "input": f"{tag} [[emulator:fault=429]]", "voice": "alloy"},
-        timeout=10,
-    )
-    assert response.status_code == 429, response.text
-    assert response.json()["error"]["code"] == "rate_limit_exceeded"
-    assert int(response.headers["retry-after"]) >= 1
-    assert_request_mapped(emulator, t, model, tag)
-    row = gateway.usage_row(response.headers["x-request-id"])
-    assert (row["status"], row["provider_id"], row["http_status"]) == ("error", t.provider_id, 429)
+    body = {"model": model.id, "input": f"{tag} [[emulator:fault=429]]", "voice": "alloy"}
+    assert_upstream_rate_limit(gateway, emulator, t, model, tag, "/v1/audio/speech", body)
 
 
 # ---- images ----------------------------------------------------------------------------------------
@@ -489,18 +498,8 @@ def test_images_url_is_fetchable_or_a_data_url(adapter, gateway, emulator, reque
 def test_images_rate_limit_is_429_with_retry_after(adapter, gateway, emulator, request):
     gateway, t, model = subject(gateway, emulator, adapter, "images", request)
     tag = marker()
-    response = httpx.post(
-        gateway.base_url + "/v1/images/generations",
-        headers={"authorization": f"Bearer {conformance_key(gateway)}"},
-        json={"model": model.id, "prompt": f"{tag} [[emulator:fault=429]]"},
-        timeout=10,
-    )
-    assert response.status_code == 429, response.text
-    assert response.json()["error"]["code"] == "rate_limit_exceeded"
-    assert int(response.headers["retry-after"]) >= 1
-    assert_request_mapped(emulator, t, model, tag)
-    row = gateway.usage_row(response.headers["x-request-id"])
-    assert (row["status"], row["endpoint"], row["provider_id"], row["http_status"]) == ("error", "images", t.provider_id, 429)
+    body = {"model": model.id, "prompt": f"{tag} [[emulator:fault=429]]"}
+    assert_upstream_rate_limit(gateway, emulator, t, model, tag, "/v1/images/generations", body)
 
 
 # ---- video -----------------------------------------------------------------------------------------
@@ -564,18 +563,8 @@ def test_video_failed_job_is_mapped_and_not_billed(adapter, gateway, emulator, r
 def test_video_rate_limit_on_create_is_429_with_retry_after(adapter, gateway, emulator, request):
     gateway, t, model = subject(gateway, emulator, adapter, "video", request)
     tag = marker()
-    response = httpx.post(
-        gateway.base_url + "/v1/videos",
-        headers={"authorization": f"Bearer {conformance_key(gateway)}"},
-        json={"model": model.id, "prompt": f"{tag} [[emulator:fault=429]]"},
-        timeout=10,
-    )
-    assert response.status_code == 429, response.text
-    assert response.json()["error"]["code"] == "rate_limit_exceeded"
-    assert int(response.headers["retry-after"]) >= 1
-    assert_request_mapped(emulator, t, model, tag)
-    row = gateway.usage_row(response.headers["x-request-id"])
-    assert (row["endpoint"], row["status"], row["provider_id"], row["http_status"]) == ("video", "error", t.provider_id, 429)
+    body = {"model": model.id, "prompt": f"{tag} [[emulator:fault=429]]"}
+    assert_upstream_rate_limit(gateway, emulator, t, model, tag, "/v1/videos", body)
 
 
 # ---- transcription ---------------------------------------------------------------------------------

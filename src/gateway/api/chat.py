@@ -6,11 +6,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from gateway.api.asgi_io import Receive, Send
-from gateway.api.hot_route import serve_openai_route
+from gateway.api.hot_route import ROUTED_ERROR_RESPONSES, run_json_request, serve_openai_route
 from gateway.api.schemas import ChatCompletionRequest
-from gateway.api.validation import parse_json_object, validate
 from gateway.core import Gateway
-from gateway.errors import GatewayError
 from gateway.pipeline.chat import JsonResult, StreamResult
 from gateway.pipeline.context import RequestContext
 
@@ -26,11 +24,7 @@ OPENAPI_OPERATION = {
     "responses": {
         "200": {"description": "A chat.completion object, or an SSE stream of chat.completion.chunk objects"},
         "400": {"description": "Invalid request (the field is named in error.param)"},
-        "401": {"description": "Missing or invalid gateway key"},
-        "404": {"description": "Unknown model"},
-        "429": {"description": "Rate limited upstream (Retry-After)"},
-        "502": {"description": "Upstream unreachable or failing"},
-        "504": {"description": "Upstream timeout"},
+        **ROUTED_ERROR_RESPONSES,
     },
 }
 
@@ -39,15 +33,8 @@ async def handle_chat(
     gateway: Gateway, ctx: RequestContext, headers: Mapping[str, str], body: bytes | dict[str, Any]
 ) -> JsonResult | StreamResult:
     """Authenticate, validate, run the chat pipeline. Errors are accounted, then raised."""
-    try:
-        await gateway.authenticate(ctx, headers)
-        if isinstance(body, (bytes, bytearray)):
-            body = parse_json_object(body, gateway.settings.max_body_bytes)
-        validate(ChatCompletionRequest, body)
-        return await gateway.chat.complete(ctx, body)
-    except GatewayError as error:
-        gateway.chat.fail(ctx, error)
-        raise
+    pipeline = gateway.chat
+    return await run_json_request(gateway, ctx, headers, body, ChatCompletionRequest, pipeline, pipeline.complete)
 
 
 async def chat_completions(gateway: Gateway, scope: dict[str, Any], receive: Receive, send: Send) -> None:

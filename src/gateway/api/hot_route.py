@@ -6,16 +6,51 @@ from __future__ import annotations
 import logging
 from typing import Any, Awaitable, Callable, Mapping
 
+from pydantic import BaseModel
+
 from gateway.api.asgi_io import Receive, Send, header_map, media_headers, read_body, send_json, send_stream
+from gateway.api.validation import parse_json_object, validate
 from gateway.core import Gateway
 from gateway.errors import GatewayError, InternalError
 from gateway.pipeline.chat import JsonResult, StreamResult
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.endpoint import EndpointPipeline
 from gateway.pipeline.speech import MediaStreamResult
 
 log = logging.getLogger("gateway.api")
 
+# The OpenAPI answers every routed endpoint shares (each route adds its 200 and 400).
+ROUTED_ERROR_RESPONSES = {
+    "401": {"description": "Missing or invalid gateway key"},
+    "404": {"description": "Unknown model"},
+    "429": {"description": "Rate limited upstream (Retry-After)"},
+    "502": {"description": "Upstream unreachable or failing"},
+    "504": {"description": "Upstream timeout"},
+}
+
 Handler = Callable[[Gateway, RequestContext, Mapping[str, str], bytes], Awaitable[JsonResult | StreamResult | MediaStreamResult]]
+
+
+async def run_json_request(
+    gateway: Gateway,
+    ctx: RequestContext,
+    headers: Mapping[str, str],
+    body: bytes | dict[str, Any],
+    schema: type[BaseModel],
+    pipeline: EndpointPipeline,
+    run: Callable[[RequestContext, dict[str, Any]], Awaitable[Any]],
+) -> Any:
+    """The steps every JSON route shares: authenticate, parse (RPC callers hand a dict already), validate
+    against `schema`, run. An error is accounted on `pipeline` (a row for an authenticated caller), then raised."""
+    try:
+        await gateway.authenticate(ctx, headers)
+        if isinstance(body, (bytes, bytearray)):
+            body = parse_json_object(body, gateway.settings.max_body_bytes)
+        validate(schema, body)
+        return await run(ctx, body)
+    except GatewayError as error:
+        pipeline.fail(ctx, error)
+        raise
 
 
 async def serve_openai_route(

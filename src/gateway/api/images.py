@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from gateway.api.asgi_io import Receive, Send
-from gateway.api.hot_route import serve_openai_route
+from gateway.api.hot_route import ROUTED_ERROR_RESPONSES, run_json_request, serve_openai_route
 from gateway.api.schemas import ImagesRequest
-from gateway.api.validation import parse_json_object, validate
 from gateway.core import Gateway
-from gateway.errors import GatewayError
 from gateway.pipeline.chat import JsonResult
 from gateway.pipeline.context import RequestContext
 
@@ -27,11 +25,7 @@ OPENAPI_OPERATION = {
                                "answers bytes gives `url` as a data: URL"},
         "400": {"description": "Invalid request, a size/quality the provider cannot make, or a model that is not an "
                                "image model (error.param names the field)"},
-        "401": {"description": "Missing or invalid gateway key"},
-        "404": {"description": "Unknown model"},
-        "429": {"description": "Rate limited upstream (Retry-After)"},
-        "502": {"description": "Upstream unreachable or failing"},
-        "504": {"description": "Upstream timeout"},
+        **ROUTED_ERROR_RESPONSES,
     },
 }
 
@@ -40,15 +34,8 @@ async def handle_images(
     gateway: Gateway, ctx: RequestContext, headers: Mapping[str, str], body: bytes | dict[str, Any]
 ) -> JsonResult:
     """Authenticate, validate, run the images pipeline. Errors are accounted, then raised."""
-    try:
-        await gateway.authenticate(ctx, headers)
-        if isinstance(body, (bytes, bytearray)):
-            body = parse_json_object(body, gateway.settings.max_body_bytes)
-        validate(ImagesRequest, body)
-        return await gateway.images.create(ctx, body)
-    except GatewayError as error:
-        gateway.images.fail(ctx, error)
-        raise
+    pipeline = gateway.images
+    return await run_json_request(gateway, ctx, headers, body, ImagesRequest, pipeline, pipeline.create)
 
 
 async def create_images(gateway: Gateway, scope: dict[str, Any], receive: Receive, send: Send) -> None:

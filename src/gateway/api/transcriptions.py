@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Mapping
 
 from gateway.api.asgi_io import Receive, Send
-from gateway.api.hot_route import serve_openai_route
+from gateway.api.hot_route import ROUTED_ERROR_RESPONSES, serve_openai_route
 from gateway.core import Gateway
 from gateway.errors import GatewayError
 from gateway.multipart import parse_form
@@ -46,12 +46,8 @@ OPENAPI_OPERATION = {
                             "text/plain": {"schema": {"type": "string"}}}},
         "400": {"description": "Not a multipart upload, a malformed one, a missing/empty `file`, a missing `model`, "
                                "an unknown response_format, or a model that is not a speech-to-text model (error.param names it)"},
-        "401": {"description": "Missing or invalid gateway key"},
-        "404": {"description": "Unknown model"},
+        **ROUTED_ERROR_RESPONSES,
         "413": {"description": "The upload is larger than MAX_UPLOAD_BYTES (25 MB)"},
-        "429": {"description": "Rate limited upstream (Retry-After)"},
-        "502": {"description": "Upstream unreachable or failing"},
-        "504": {"description": "Upstream timeout"},
     },
 }
 

@@ -94,14 +94,8 @@ class FetchResponse:
         if _is_null(self._response.body):  # HEAD, 204, 304: the body is JS null
             return
         self._reader = self._response.body.getReader()
-        while True:
-            try:
-                chunk = await self._reader.read()
-            except JsException as exc:
-                raise _translate(exc) from exc
-            if chunk.done:
-                return
-            yield chunk.value.to_bytes()
+        async for chunk in _read_chunks(self._reader):
+            yield chunk
 
     def close(self) -> None:
         if self._reader is not None:
@@ -179,24 +173,22 @@ class BinaryStream:
 
     status = 200
 
-    def __init__(self, reader: Any, first: bytes) -> None:
+    def __init__(self, reader: Any, chunks: AsyncIterator[bytes], first: bytes) -> None:
         self._reader = reader
+        self._chunks = chunks
         self._first = first
         self.headers = {"content-type": binary_content_type(first[:16])}
 
     @classmethod
     async def open(cls, stream: Any) -> "BinaryStream":
         reader = stream.getReader()
+        chunks = _read_chunks(reader)
         first = b""
-        while not first:
-            try:
-                chunk = await reader.read()
-            except JsException as exc:
-                raise _translate(exc) from exc
-            if chunk.done:
+        async for chunk in chunks:
+            if chunk:
+                first = chunk
                 break
-            first = chunk.value.to_bytes()
-        return cls(reader, first)
+        return cls(reader, chunks, first)
 
     async def read(self) -> bytes:
         return b"".join([chunk async for chunk in self.iter_bytes()])
@@ -205,17 +197,23 @@ class BinaryStream:
         first, self._first = self._first, b""
         if first:
             yield first
-        while True:
-            try:
-                chunk = await self._reader.read()
-            except JsException as exc:
-                raise _translate(exc) from exc
-            if chunk.done:
-                return
-            yield chunk.value.to_bytes()
+        async for chunk in self._chunks:
+            yield chunk
 
     def close(self) -> None:
         self._reader.cancel()  # a promise; nothing waits on it (a no-op once the stream is done)
+
+
+async def _read_chunks(reader: Any) -> AsyncIterator[bytes]:
+    """A ReadableStream reader's chunks as bytes until it is done; a JS failure is translated."""
+    while True:
+        try:
+            chunk = await reader.read()
+        except JsException as exc:
+            raise _translate(exc) from exc
+        if chunk.done:
+            return
+        yield chunk.value.to_bytes()
 
 
 def _plain(value: Any) -> Any:

@@ -7,7 +7,11 @@ fills the account in (the manifest's `base_path`), so the adapter only appends t
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import quote, unquote
+
+from gateway.providers.base import Endpoint, UpstreamRequest
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 ACCOUNT_SETTING = "CLOUDFLARE_ACCOUNT_ID"
@@ -32,3 +36,13 @@ def model_of(url: str) -> str | None:
     """The model a run URL names (what the `AI` binding is called with)."""
     _, marker, model = url.partition(RUN_MARKER)
     return unquote(model) if marker and model else None
+
+
+def run_request(endpoint: Endpoint, model: str, inputs: dict[str, Any]) -> UpstreamRequest:
+    """The run call of every Workers AI task: the model's inputs as JSON (SSE asked for when they stream)."""
+    return UpstreamRequest(
+        "POST",
+        run_url(endpoint.base_url, model),
+        headers(endpoint.api_key, stream=bool(inputs.get("stream"))),
+        json.dumps(inputs, separators=(",", ":"), ensure_ascii=False).encode(),
+    )

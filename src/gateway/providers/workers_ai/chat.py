@@ -66,12 +66,7 @@ def _result(payload: Mapping[str, Any]) -> dict[str, Any]:
 class WorkersAIChat:
     def build_request(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest:
         inputs = build_inputs(body)
-        return UpstreamRequest(
-            "POST",
-            api.run_url(endpoint.base_url, upstream_model),
-            api.headers(endpoint.api_key, stream=bool(inputs.get("stream"))),
-            json.dumps(inputs).encode(),
-        )
+        return api.run_request(endpoint, upstream_model, inputs)
 
     def parse_response(self, payload: dict[str, Any]) -> tuple[dict[str, Any], Usage | None]:
         result = _result(payload)

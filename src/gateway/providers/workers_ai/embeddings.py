@@ -55,12 +55,7 @@ def vectors_of(payload: Mapping[str, Any], expected: int) -> list[list[float]]:
 @dataclass(frozen=True)
 class WorkersAIEmbeddings:
     def build_request(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest:
-        return UpstreamRequest(
-            "POST",
-            api.run_url(endpoint.base_url, upstream_model),
-            api.headers(endpoint.api_key, stream=False),
-            json.dumps(build_inputs(body)).encode(),
-        )
+        return api.run_request(endpoint, upstream_model, build_inputs(body))
 
     def parse_response(self, payload: dict[str, Any], body: dict[str, Any]) -> tuple[dict[str, Any], Usage | None]:
         vectors = vectors_of(payload, len(text_inputs(body.get("input"), "Workers AI")))

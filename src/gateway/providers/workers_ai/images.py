@@ -20,7 +20,6 @@ Billing: FLUX at 1024x1024 and quality `standard` (4 steps) or `hd` (8 steps) â€
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -77,10 +76,7 @@ def build_inputs(body: Mapping[str, Any], model: str) -> dict[str, Any]:
 @dataclass(frozen=True)
 class WorkersAIImages:
     def build_request(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest:
-        return UpstreamRequest(
-            "POST", api.run_url(endpoint.base_url, upstream_model), api.headers(endpoint.api_key, stream=False),
-            json.dumps(build_inputs(body, upstream_model), separators=(",", ":"), ensure_ascii=False).encode(),
-        )
+        return api.run_request(endpoint, upstream_model, build_inputs(body, upstream_model))
 
     def parse_response(self, raw: bytes, content_type: str, body: dict[str, Any], upstream_model: str) -> ImageResult:
         media_type = content_type.partition(";")[0].strip().lower()

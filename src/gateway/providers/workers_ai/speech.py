@@ -98,12 +98,7 @@ def melotts_audio(raw: bytes) -> bytes:
 @dataclass(frozen=True)
 class WorkersAISpeech:
     def build_request(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest:
-        return UpstreamRequest(
-            "POST",
-            api.run_url(endpoint.base_url, upstream_model),
-            api.headers(endpoint.api_key, stream=False),
-            json.dumps(build_inputs(body, upstream_model), ensure_ascii=False).encode(),
-        )
+        return api.run_request(endpoint, upstream_model, build_inputs(body, upstream_model))
 
     def content_type(self, body: dict[str, Any]) -> str:
         return CONTENT_TYPES[response_format(body)]

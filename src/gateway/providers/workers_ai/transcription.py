@@ -54,12 +54,7 @@ def _number(value: Any) -> float | None:
 @dataclass(frozen=True)
 class WorkersAITranscription:
     def build_request(self, request: TranscriptionRequest, upstream_model: str, endpoint: Endpoint) -> UpstreamRequest:
-        return UpstreamRequest(
-            method="POST",
-            url=api.run_url(endpoint.base_url, upstream_model),
-            headers=api.headers(endpoint.api_key, stream=False),
-            body=json.dumps(inputs(request, upstream_model), separators=(",", ":")).encode(),
-        )
+        return api.run_request(endpoint, upstream_model, inputs(request, upstream_model))
 
     def parse_response(self, body: bytes, request: TranscriptionRequest) -> Transcript:
         try:
