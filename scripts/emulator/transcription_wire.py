@@ -104,6 +104,18 @@ def spoken_by_tts(data: bytes, recorded: list[dict]) -> str | None:
     return None
 
 
+def text_wav(text: str, seconds: float = 1.0, rate: int = 8000) -> bytes:
+    """An upload this rule transcribes back to `text`: an 8-bit mono WAV whose samples are the text's bytes
+    (padded with spaces to `seconds`), so its duration is `seconds` by header arithmetic."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(rate)
+        out.writeframes(text.encode().ljust(int(seconds * rate), b" "))
+    return buffer.getvalue()
+
+
 def spoken_bytes(data: bytes) -> bytes:
     reader = _wav(data)
     if reader is not None:

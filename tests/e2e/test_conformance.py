@@ -35,6 +35,7 @@ from gateway.settings import env_prefix
 from scripts.emulator import compatible_wire
 from scripts.emulator.audio_wire import spoken_audio
 from scripts.emulator.images_wire import image_seed, jpeg_bytes, png_bytes
+from scripts.emulator.transcription_wire import text_wav
 from scripts.emulator.video_wire import video_bytes
 from tests.conftest import GatewayServer, gateway_config
 from tests.provider_capabilities import provider_capability_pairs
@@ -572,19 +573,6 @@ def test_video_rate_limit_on_create_is_429_with_retry_after(adapter, gateway, em
 # transcription_wire.py) transcribes them back to that sentence, and their duration is header arithmetic.
 
 
-def speech_wav(text: str, seconds: float) -> bytes:
-    import io
-    import wave
-
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(1)
-        out.setframerate(8000)
-        out.writeframes(text.encode().ljust(int(seconds * 8000), b" "))
-    return buffer.getvalue()
-
-
 def sent_upload(emulator, data: bytes) -> dict:
     """What the emulator received for an upload of `data`: a multipart file (recorded by its SHA-256), or
     JSON carrying it as base64 (Gemini, Workers AI turbo) or as a byte array (Workers AI whisper)."""
@@ -620,7 +608,7 @@ def assert_upload_mapped(emulator, t: Target, model: Model, data: bytes) -> dict
 def test_transcription_request_response_and_usage(adapter, gateway, emulator, request):
     gateway, t, model = subject(gateway, emulator, adapter, "transcription", request)
     sentence = f"Conformance check {marker()}. Second sentence here."
-    data = speech_wav(sentence, 2.5)
+    data = text_wav(sentence, 2.5)
     raw = client_for(gateway).audio.transcriptions.with_raw_response.create(
         file=("conformance.wav", data, "audio/wav"), model=model.id)
     assert_upload_mapped(emulator, t, model, data)
@@ -644,7 +632,7 @@ def test_transcription_text_format(adapter, gateway, emulator, request):
     gateway, t, model = subject(gateway, emulator, adapter, "transcription", request)
     sentence = f"Plain text please {marker()}."
     text = client_for(gateway).audio.transcriptions.create(
-        file=("t.wav", speech_wav(sentence, 1.0), "audio/wav"), model=model.id, response_format="text")
+        file=("t.wav", text_wav(sentence, 1.0), "audio/wav"), model=model.id, response_format="text")
     assert text == sentence + "\n"
 
 
@@ -654,7 +642,7 @@ def test_transcription_text_format(adapter, gateway, emulator, request):
 @pytest.mark.parametrize("adapter", pairs_for("transcription"))
 def test_transcription_error_mapping(adapter, fault, status, code, gateway, emulator, request):
     gateway, t, model = subject(gateway, emulator, adapter, "transcription", request)
-    data = speech_wav(f"{marker()} [[emulator:fault={fault}]]", 1.0)
+    data = text_wav(f"{marker()} [[emulator:fault={fault}]]", 1.0)
     response = httpx.post(
         gateway.base_url + "/v1/audio/transcriptions",
         headers={"authorization": f"Bearer {conformance_key(gateway)}"},

@@ -6,11 +6,9 @@ upstream errors. Expected transcripts come from the emulator's documented rule (
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import time
-import wave
 
 import httpx
 import openai
@@ -36,15 +34,8 @@ TIMED = [m for m in MODELS if not m.startswith(("openai/gpt-4o", "gemini/"))]  #
 
 
 def wav(text: str, seconds: float = 2.0, rate: int = 8000) -> bytes:
-    """8-bit mono WAV whose samples are the text's bytes (padded with spaces): the emulator 'hears' it."""
-    frames = text.encode().ljust(int(seconds * rate), b" ")
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(1)
-        out.setframerate(rate)
-        out.writeframes(frames)
-    return buffer.getvalue()
+    """An upload the emulator 'hears' as `text` (transcription_wire.text_wav)."""
+    return rule.text_wav(text, seconds, rate)
 
 
 @pytest.fixture(scope="module")

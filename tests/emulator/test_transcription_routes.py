@@ -4,26 +4,17 @@ sockets): each provider's path, auth and error envelope, the documented transcri
 from __future__ import annotations
 
 import base64
-import io
-import wave
 
 import httpx
 import openai
 import pytest
 
-from scripts.emulator import EmulatorThread
+from scripts.emulator import EmulatorThread, transcription_wire
 
 SENTENCE = "One two three. Four five."
 
 
-def wav(text: str, seconds: float = 1.0) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(1)
-        out.setframerate(8000)
-        out.writeframes(text.encode().ljust(int(seconds * 8000), b" "))
-    return buffer.getvalue()
+wav = transcription_wire.text_wav
 
 
 @pytest.fixture(scope="module")
