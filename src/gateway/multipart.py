@@ -16,6 +16,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from gateway.errors import InvalidRequestError
 
+MALFORMED = "invalid_multipart"  # the error code of a body that is not well-formed multipart/form-data
+
 
 @dataclass(frozen=True, slots=True)
 class FilePart:
@@ -46,7 +48,7 @@ def boundary_of(content_type: str | None) -> bytes:
         )
     boundary = params.get(b"boundary")
     if not boundary:
-        raise InvalidRequestError("The multipart/form-data content type has no boundary.")
+        raise InvalidRequestError("The multipart/form-data content type has no boundary.", code=MALFORMED)
     return boundary
 
 
@@ -97,9 +99,10 @@ def parse_form(content_type: str | None, body: bytes) -> Form:
         parser.write(body)
         parser.finalize()
     except MultipartParseError as exc:
-        raise InvalidRequestError(f"The multipart/form-data body is malformed: {exc}") from None
+        raise InvalidRequestError(f"The multipart/form-data body is malformed: {exc}", code=MALFORMED) from None
     if not ended:
-        raise InvalidRequestError("The multipart/form-data body is malformed: its closing boundary is missing.")
+        raise InvalidRequestError("The multipart/form-data body is malformed: its closing boundary is missing.",
+                                  code=MALFORMED)
     return form
 
 
