@@ -26,6 +26,9 @@ The rules, so tests can compute what the routes answer:
 - **Reported cost** (xAI, Together): `reported_cost_usd(seconds)` = `REPORTED_USD_BASE +
   REPORTED_USD_PER_SECOND × seconds`, rounded to 6 places — deliberately unlike any catalog price, so a
   test sees which one billed; xAI reports it as ticks (× 10^10).
+- **Refusals** of an xAI or Together create (missing field, duration out of 1–15, an unknown aspect ratio /
+  resolution pair, a non-string `seconds`) and unknown ids answer the OpenAI error body, as the
+  emulator's other xAI and Together routes do (both gateways' adapters read it with `openai_format.errors`).
 - **Hosted files** (xAI CDN, Together short link and file) carry no credentials: a request that sends an
   `Authorization` header is answered 400 (`key_sent_to_file_host`), so a leaked key fails loudly.
 - **OpenAI** answers the job object (`id` `video_emu_<n>`, `seconds` as a string, `expires_at` one hour

@@ -26,6 +26,9 @@ video/generation, as quoted by its secondary guides) and the Vercel AI SDK's xAI
 | `expired` | `failed`, `expired` |
 | `failed` | `failed`, xAI's `error.code` (else `video_generation_failed`) |
 
+The reference image goes as the object `image {"url"}`, as the Vercel AI SDK and other current xAI
+clients send it; early secondary guides show a flat `image_url`, which the current API does not list.
+
 The cost: xAI counts USD in ticks of 10^-10 (a 1-second 480p video reports 500,000,000 = $0.05, the
 published per-second price). The file: a temporary public URL on `vidgen.x.ai`; it is fetched without
 the key (see `video_download`). Errors: OpenAI-style bodies (`openai_format.errors`, which also reads
