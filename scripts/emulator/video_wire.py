@@ -14,6 +14,23 @@ The rules, so tests can compute what the routes answer:
   `"{variant}|{model}|{seconds}|{prompt}"` repeated and cut to `BYTES_PER_SECOND × seconds` bytes for
   `video` (`FIXED_IMAGE_BYTES` for `thumbnail`, `spritesheet`); `model` the upstream name, `prompt` as
   sent (markers included), `seconds` the job's (OpenAI default 4, Gemini default 8).
+- **xAI** answers `{"request_id": "xai-vid-emu-<n>"}`; a poll answers `{"status": "pending", "progress"}`,
+  then `{"status": "done", "video": {"url", "duration", "respect_moderation": true}, "usage":
+  {"cost_in_usd_ticks"}}` with the url `{host}/xai-cdn/xai-vid-emu-<n>.mp4` (the CDN stand-in); the
+  failure is `done` with `respect_moderation: false` and no url.
+- **Together** answers the job (`id` `vid-emu-<n>`, `status` `queued`), then `in_progress`, then
+  `completed` with `seconds`, `size` and `outputs {"cost", "video_url": "{host}/together/shrt/vid-emu-<n>"}`;
+  the short link answers 302 to `{host}/together/files/vid-emu-<n>.mp4`. The failure is `failed` with
+  `error {"code": "moderation_blocked", "message"}` (Together documents `error {code, message}` but not its
+  codes; this one follows OpenAI's).
+- **Reported cost** (xAI, Together): `reported_cost_usd(seconds)` = `REPORTED_USD_BASE +
+  REPORTED_USD_PER_SECOND × seconds`, rounded to 6 places — deliberately unlike any catalog price, so a
+  test sees which one billed; xAI reports it as ticks (× 10^10).
+- **Refusals** of an xAI or Together create (missing field, duration out of 1–15, an unknown aspect ratio /
+  resolution pair, a non-string `seconds`) and unknown ids answer the OpenAI error body, as the
+  emulator's other xAI and Together routes do (both gateways' adapters read it with `openai_format.errors`).
+- **Hosted files** (xAI CDN, Together short link and file) carry no credentials: a request that sends an
+  `Authorization` header is answered 400 (`key_sent_to_file_host`), so a leaked key fails loudly.
 - **OpenAI** answers the job object (`id` `video_emu_<n>`, `seconds` as a string, `expires_at` one hour
   after completion). **Gemini** names the operation `models/{model}/operations/emu-op-<n>`; its sample
   uri is `{the host the request came to}/gemini/v1beta/files/emu-op-<n>:download?alt=media`.
@@ -38,6 +55,15 @@ OPENAI_SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 GEMINI_DURATIONS = (("veo-2.", (5, 6, 7, 8)), ("veo-3.0", (8,)), ("veo-3.1", (4, 6, 8)))
 GEMINI_ASPECT_RATIOS = ("16:9", "9:16")
 GEMINI_RESOLUTIONS = ("720p", "1080p")
+XAI_SIZES = {  # (aspect_ratio, resolution) -> WIDTHxHEIGHT, the gateway's table read backwards
+    ("16:9", "720p"): "1280x720", ("9:16", "720p"): "720x1280", ("1:1", "720p"): "720x720",
+    ("4:3", "720p"): "960x720", ("3:4", "720p"): "720x960", ("3:2", "720p"): "1080x720", ("2:3", "720p"): "720x1080",
+    ("16:9", "480p"): "854x480", ("9:16", "480p"): "480x854", ("1:1", "480p"): "480x480",
+    ("4:3", "480p"): "640x480", ("3:4", "480p"): "480x640", ("3:2", "480p"): "720x480", ("2:3", "480p"): "480x720",
+}
+REPORTED_USD_BASE = 0.0021
+REPORTED_USD_PER_SECOND = 0.0137
+XAI_TICKS_PER_USD = 10_000_000_000
 MODERATION_MESSAGE = "The request was blocked by the emulator's moderation rule (fault video-failed)."
 RAI_REASON = ("Unable to generate videos because the prompt may violate the policies. Support code: 00000 "
               "(emulated)")
@@ -166,3 +192,81 @@ def gemini_size(parameters: dict) -> str:
     tall = parameters.get("resolution") == "1080p"
     width, height = (1920, 1080) if tall else (1280, 720)
     return f"{width}x{height}" if ratio == "16:9" else f"{height}x{width}"
+
+
+def reported_cost_usd(seconds: int) -> float:
+    return round(REPORTED_USD_BASE + REPORTED_USD_PER_SECOND * seconds, 6)
+
+
+# ---- xAI -------------------------------------------------------------------------------------------
+
+
+def xai_create_problem(body: dict) -> tuple[str, str] | None:
+    """(message, param) of what xAI's create would refuse; None when the body is acceptable."""
+    for field in ("model", "prompt"):
+        if not isinstance(body.get(field), str) or not body[field]:
+            return f"Missing required parameter: '{field}'.", field
+    duration = body.get("duration", 6)
+    if not isinstance(duration, int) or isinstance(duration, bool) or not 1 <= duration <= 15:
+        return f"duration must be an integer between 1 and 15, got {duration!r}.", "duration"
+    if (body.get("aspect_ratio", "16:9"), body.get("resolution", "480p")) not in XAI_SIZES:
+        return (f"Unsupported aspect_ratio / resolution: {body.get('aspect_ratio')!r} / {body.get('resolution')!r}.",
+                "aspect_ratio")
+    image = body.get("image")
+    if image is not None and not (isinstance(image, dict) and isinstance(image.get("url"), str) and image["url"]):
+        return "image must be an object with a url.", "image"
+    return None
+
+
+def xai_size(body: dict) -> str:
+    return XAI_SIZES[(body.get("aspect_ratio", "16:9"), body.get("resolution", "480p"))]
+
+
+def xai_status(job: dict, host: str) -> dict:
+    status, progress = stage(job)
+    if status in ("queued", "in_progress"):
+        return {"status": "pending", "model": job["model"], "progress": progress}
+    if status == "failed":
+        return {"status": "done", "model": job["model"], "video": {"duration": job["seconds"], "respect_moderation": False}}
+    return {"status": "done", "model": job["model"],
+            "video": {"url": f"{host}/xai-cdn/{job['id']}.mp4", "duration": job["seconds"], "respect_moderation": True},
+            "usage": {"cost_in_usd_ticks": round(reported_cost_usd(job["seconds"]) * XAI_TICKS_PER_USD)}}
+
+
+# ---- Together --------------------------------------------------------------------------------------
+
+
+def together_create_problem(body: dict) -> tuple[str, str] | None:
+    for field in ("model", "prompt"):
+        if not isinstance(body.get(field), str) or not body[field]:
+            return f"Missing required parameter: '{field}'.", field
+    for field in ("width", "height"):
+        value = body.get(field, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            return f"'{field}' must be a positive integer.", field
+    seconds = body.get("seconds", "6")
+    if not isinstance(seconds, str) or not seconds.isdigit() or int(seconds) < 1:
+        return f"'seconds' must be a string of a whole number of seconds, got {seconds!r}.", "seconds"
+    frames = body.get("frame_images")
+    if frames is not None and not (isinstance(frames, list) and all(
+            isinstance(f, dict) and isinstance(f.get("input_image"), str) for f in frames)):
+        return "frame_images must be a list of {input_image, frame}.", "frame_images"
+    return None
+
+
+def together_size(body: dict) -> str:
+    return f"{body.get('width', 1366)}x{body.get('height', 768)}"
+
+
+def together_video(job: dict, host: str) -> dict:
+    status, _ = stage(job)
+    answer = {"id": job["id"], "object": "video", "model": job["model"], "status": status,
+              "created_at": job["created_at"]}
+    if job["completed_at"] is not None:
+        answer["completed_at"] = job["completed_at"]
+    if status == "completed":
+        answer.update(seconds=str(job["seconds"]), size=job["size"],
+                      outputs={"cost": reported_cost_usd(job["seconds"]), "video_url": f"{host}/together/shrt/{job['id']}"})
+    elif status == "failed":
+        answer["error"] = {"code": "moderation_blocked", "message": MODERATION_MESSAGE}
+    return answer

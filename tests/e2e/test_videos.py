@@ -1,8 +1,10 @@
-"""/v1/videos end to end: the official OpenAI SDK (and raw HTTP) against the gateway, OpenAI (Sora) and
-Gemini (Veo) on the emulator. Job lifecycle, content bytes, billing once (also under concurrent polls
-and by the scheduled poller), persistence across a restart, ownership (404 for other owners), failed
-jobs, validation and upstream errors. Expectations come from the emulator's documented rules
-(scripts/emulator/video_wire.py) and the catalog prices (migrations/0011_video_jobs.sql)."""
+"""/v1/videos end to end: the official OpenAI SDK (and raw HTTP) against the gateway, OpenAI (Sora),
+Gemini (Veo), xAI (grok-imagine-video) and Together AI on the emulator. Job lifecycle, content bytes,
+billing once (also under concurrent polls and by the scheduled poller), persistence across a restart,
+ownership (404 for other owners), failed jobs, validation and upstream errors, keyless file downloads.
+Expectations come from the emulator's documented rules (scripts/emulator/video_wire.py, including the
+cost xAI and Together report) and the catalog prices (migrations/0011_video_jobs.sql,
+0013_more_video_models.sql)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import openai
 import pytest
 
 from gateway import jobs
-from scripts.emulator.video_wire import video_bytes
+from scripts.emulator.video_wire import reported_cost_usd, video_bytes
 from scripts.run_local import build_local
 from tests.conftest import GatewayServer, gateway_config, provider_key
 
@@ -126,6 +128,73 @@ def test_veo_lifecycle_and_mapping(client, server, emulator):
     (row,) = job_usage_rows(server, video.id)
     assert json.loads(row["units"]) == {"seconds": 8}
     assert row["cost_usd"] == pytest.approx(8 * 0.15)
+
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 2
+
+
+def file_downloads(emulator, prefixes: tuple[str, ...]) -> list[dict]:
+    return [r for r in httpx.get(emulator.base_url + "/_emulator/requests").json() if r["path"].startswith(prefixes)]
+
+
+def test_grok_lifecycle_keyless_download_and_reported_cost(client, server, emulator):
+    text = prompt("A comet over a city", polls=2)
+    raw = client.videos.with_raw_response.create(model="xai/grok-imagine-video", prompt=text, seconds="9",
+                                                 size="1280x720")
+    video = raw.parse()
+    assert (video.status, video.seconds, video.size, video.model) == ("queued", "9", "1280x720", "xai/grok-imagine-video")
+    upstream = sent(emulator, text)
+    assert upstream["path"] == "/xai/v1/videos/generations"
+    assert upstream["headers"]["Authorization"] == f"Bearer {provider_key('XAI')}"
+    assert upstream["body"] == {"model": "grok-imagine-video", "prompt": text, "duration": 9,
+                                "aspect_ratio": "16:9", "resolution": "720p"}
+    assert [(v.status, v.progress) for v in (client.videos.retrieve(video.id) for _ in range(2))] == [
+        ("in_progress", 50), ("completed", 100)]
+    before = len(file_downloads(emulator, ("/xai-cdn/",)))
+    assert client.videos.download_content(video.id).content == video_bytes("video", "grok-imagine-video", 9, text)
+    (download,) = file_downloads(emulator, ("/xai-cdn/",))[before:]
+    assert "Authorization" not in download["headers"]  # the CDN gets no key
+    (row,) = job_usage_rows(server, video.id)
+    assert (row["request_id"], row["status"], row["cost_status"]) == (raw.headers["x-request-id"], "success", "priced")
+    assert json.loads(row["units"]) == {"seconds": 9}
+    # Billed what xAI reported (the emulator's rule), not the catalog's 9 × $0.07.
+    assert row["cost_usd"] == pytest.approx(reported_cost_usd(9))
+    assert row["cost_usd"] != pytest.approx(9 * 0.07)
+
+
+def test_grok_image_reference_from_a_file_upload(client, emulator):
+    text = prompt("The cat starts to dance")
+    client.videos.create(model="xai/grok-imagine-video", prompt=text, input_reference=("cat.png", PNG_BYTES, "image/png"))
+    image = sent(emulator, text)["body"]["image"]
+    assert image == {"url": "data:image/png;base64," + base64.b64encode(PNG_BYTES).decode()}
+
+
+def test_together_lifecycle_redirected_keyless_download_and_reported_cost(client, server, emulator):
+    text = prompt("A neon street in the rain", polls=3)
+    raw = client.videos.with_raw_response.create(model="together/minimax/hailuo-02", prompt=text, seconds="6",
+                                                 size="1920x1080")
+    video = raw.parse()
+    assert (video.status, video.seconds, video.size) == ("queued", "6", "1920x1080")
+    upstream = sent(emulator, text)
+    assert upstream["path"] == "/together/v2/videos"  # the v2 API beside the configured /together/v1
+    assert upstream["headers"]["Authorization"] == f"Bearer {provider_key('TOGETHER')}"
+    assert upstream["body"] == {"model": "minimax/hailuo-02", "prompt": text, "width": 1920, "height": 1080,
+                                "seconds": "6"}
+    assert [client.videos.retrieve(video.id).status for _ in range(3)] == ["in_progress", "in_progress", "completed"]
+    before = len(file_downloads(emulator, ("/together/shrt/", "/together/files/")))
+    assert client.videos.download_content(video.id).content == video_bytes("video", "minimax/hailuo-02", 6, text)
+    link, file = file_downloads(emulator, ("/together/shrt/", "/together/files/"))[before:]
+    assert link["path"].startswith("/together/shrt/") and file["path"].startswith("/together/files/")
+    assert "Authorization" not in link["headers"] and "Authorization" not in file["headers"]
+    (row,) = job_usage_rows(server, video.id)
+    assert (row["status"], row["cost_status"], row["provider_id"]) == ("success", "priced", "together")
+    assert json.loads(row["units"]) == {"seconds": 6}
+    assert row["cost_usd"] == pytest.approx(reported_cost_usd(6))  # outputs.cost, not the catalog's $0.56
+
+
+def test_together_defaults_come_from_the_model(client):
+    video = client.videos.create(model="together/kwaivgI/kling-2.1-master", prompt=prompt("A horse"))
+    assert (video.seconds, video.size) == ("5", "1920x1080")
 
 
 def test_veo_image_reference_from_a_file_upload(client, emulator):
@@ -257,7 +326,8 @@ def test_delete_a_finished_job(server):
 # ---- failures --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model", ["openai/sora-2", "gemini/veo-3.0-generate-001"])
+@pytest.mark.parametrize("model", ["openai/sora-2", "gemini/veo-3.0-generate-001", "xai/grok-imagine-video",
+                                   "together/google/veo-3.0"])
 def test_a_failed_job_is_reported_and_not_billed(client, server, model):
     video = client.videos.create(model=model, prompt=prompt("Forbidden", fault="video-failed"))
     failed = client.videos.retrieve(video.id)
@@ -285,6 +355,13 @@ def test_a_failed_job_is_reported_and_not_billed(client, server, model):
     ({"model": "gemini/veo-3.0-generate-001", "prompt": "hi", "input_reference": {"image_url": "https://x.test/a.png"}},
      "input_reference"),
     ({"model": "openai/gpt-4o-mini", "prompt": "hi"}, "model"),
+    ({"model": "xai/grok-imagine-video", "prompt": "hi", "seconds": "16"}, "seconds"),
+    ({"model": "xai/grok-imagine-video", "prompt": "hi", "size": "1920x1080"}, "size"),
+    ({"model": "xai/grok-imagine-video", "prompt": "hi", "input_reference": {"file_id": "file_1"}}, "input_reference"),
+    ({"model": "together/google/veo-3.0", "prompt": "hi", "seconds": "5"}, "seconds"),
+    ({"model": "together/kwaivgI/kling-2.1-master", "prompt": "hi", "size": "1280x720"}, "size"),
+    ({"model": "together/minimax/hailuo-02", "prompt": "hi", "input_reference": {"file_id": "file_1"}},
+     "input_reference"),
 ])
 def test_bad_requests_name_the_field(server, key, body, param):
     before = db_rows(server, "SELECT COUNT(*) AS n FROM async_jobs")[0]["n"]

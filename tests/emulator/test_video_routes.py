@@ -1,5 +1,6 @@
-"""The emulator's video routes, spoken to directly: OpenAI's Videos API and Gemini's Veo operations follow
-video_wire's documented lifecycle (final at the K-th poll), content rule, validation and error bodies."""
+"""The emulator's video routes, spoken to directly: OpenAI's Videos API, Gemini's Veo operations, xAI's
+deferred requests and Together's v2 jobs follow video_wire's documented lifecycle (final at the K-th
+poll), content rule, reported costs, keyless file hosts, validation and error bodies."""
 
 from __future__ import annotations
 
@@ -84,3 +85,72 @@ def test_gemini_validation_rai_filter_and_faults(base_url):
     filtered = httpx.get(f"{base_url}/gemini/v1beta/{name}", headers=GOOGLE).json()
     answer = filtered["response"]["generateVideoResponse"]
     assert filtered["done"] and answer["raiMediaFilteredCount"] == 1 and "generatedSamples" not in answer
+
+
+def test_xai_lifecycle_cdn_and_reported_cost(base_url):
+    from scripts.emulator.video_wire import XAI_TICKS_PER_USD, reported_cost_usd
+
+    prompt = "a comet [[emulator:polls=2]]"
+    body = {"model": "grok-imagine-video", "prompt": prompt, "duration": 3, "aspect_ratio": "9:16", "resolution": "720p"}
+    created = httpx.post(base_url + "/xai/v1/videos/generations", headers=BEARER, json=body).json()
+    assert set(created) == {"request_id"}
+    url = f"{base_url}/xai/v1/videos/{created['request_id']}"
+    pending = httpx.get(url, headers=BEARER).json()
+    assert (pending["status"], pending["progress"]) == ("pending", 50)
+    done = httpx.get(url, headers=BEARER).json()
+    assert done["status"] == "done" and done["video"]["duration"] == 3 and done["video"]["respect_moderation"] is True
+    assert done["usage"]["cost_in_usd_ticks"] == round(reported_cost_usd(3) * XAI_TICKS_PER_USD)
+    video = httpx.get(done["video"]["url"])
+    assert video.headers["content-type"] == "video/mp4"
+    assert video.content == video_bytes("video", "grok-imagine-video", 3, prompt)
+    leaked = httpx.get(done["video"]["url"], headers=BEARER)
+    assert leaked.status_code == 400 and leaked.json()["error"]["code"] == "key_sent_to_file_host"
+
+
+def test_xai_failure_validation_and_faults(base_url):
+    start = base_url + "/xai/v1/videos/generations"
+    created = httpx.post(start, headers=BEARER, json={
+        "model": "grok-imagine-video", "prompt": "x [[emulator:polls=1]] [[emulator:fault=video-failed]]"}).json()
+    blocked = httpx.get(f"{base_url}/xai/v1/videos/{created['request_id']}", headers=BEARER).json()
+    assert blocked["status"] == "done" and blocked["video"]["respect_moderation"] is False and "url" not in blocked["video"]
+    assert httpx.post(start, json={"model": "grok-imagine-video", "prompt": "x"}).status_code == 401
+    long = httpx.post(start, headers=BEARER, json={"model": "grok-imagine-video", "prompt": "x", "duration": 16})
+    assert long.status_code == 400 and long.json()["error"]["param"] == "duration"
+    wide = httpx.post(start, headers=BEARER, json={"model": "grok-imagine-video", "prompt": "x", "resolution": "1080p"})
+    assert wide.status_code == 400
+    limited = httpx.post(start, headers=BEARER, json={"model": "grok-imagine-video", "prompt": "[[emulator:fault=429]]"})
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limit_exceeded"
+    assert httpx.get(base_url + "/xai/v1/videos/nope", headers=BEARER).status_code == 404
+
+
+def test_together_lifecycle_short_link_and_reported_cost(base_url):
+    from scripts.emulator.video_wire import reported_cost_usd
+
+    prompt = "a street [[emulator:polls=2]]"
+    body = {"model": "minimax/hailuo-02", "prompt": prompt, "width": 1366, "height": 768, "seconds": "10"}
+    created = httpx.post(base_url + "/together/v2/videos", headers=BEARER, json=body).json()
+    assert (created["object"], created["status"], created["model"]) == ("video", "queued", "minimax/hailuo-02")
+    url = f"{base_url}/together/v2/videos/{created['id']}"
+    assert httpx.get(url, headers=BEARER).json()["status"] == "in_progress"
+    done = httpx.get(url, headers=BEARER).json()
+    assert (done["status"], done["seconds"], done["size"]) == ("completed", "10", "1366x768")
+    assert done["outputs"]["cost"] == reported_cost_usd(10)
+    link = httpx.get(done["outputs"]["video_url"])
+    assert link.status_code == 302 and link.headers["location"].startswith("/together/files/")
+    video = httpx.get(done["outputs"]["video_url"], follow_redirects=True)
+    assert video.content == video_bytes("video", "minimax/hailuo-02", 10, prompt)
+    assert httpx.get(done["outputs"]["video_url"], headers=BEARER).status_code == 400
+
+
+def test_together_failure_validation_and_faults(base_url):
+    start = base_url + "/together/v2/videos"
+    created = httpx.post(start, headers=BEARER, json={
+        "model": "google/veo-3.0", "prompt": "x [[emulator:polls=1]] [[emulator:fault=video-failed]]"}).json()
+    failed = httpx.get(f"{start}/{created['id']}", headers=BEARER).json()
+    assert failed["status"] == "failed" and failed["error"]["code"] == "moderation_blocked" and "outputs" not in failed
+    assert httpx.post(start, json={"model": "google/veo-3.0", "prompt": "x"}).status_code == 401
+    bad = httpx.post(start, headers=BEARER, json={"model": "google/veo-3.0", "prompt": "x", "seconds": 8})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "seconds"
+    limited = httpx.post(start, headers=BEARER, json={"model": "google/veo-3.0", "prompt": "[[emulator:fault=503]]"})
+    assert limited.status_code == 503
+    assert httpx.get(start + "/vid-emu-999999", headers=BEARER).status_code == 404

@@ -34,7 +34,7 @@ def refused(call, param: str) -> UpstreamError:
 
 def test_registry_offers_video_where_expected():
     offered = {m.name for m in registry.all_manifests() if m.video is not None}
-    assert offered == {"openai", "gemini"}
+    assert offered == {"openai", "gemini", "xai", "together"}
 
 
 # ---- OpenAI ----------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 from gateway import jobs
 from gateway.core import Gateway
-from gateway.errors import NotFoundError
+from gateway.errors import NotFoundError, UpstreamError
 from gateway.pipeline.context import Caller
 from gateway.ports import Ports
 from gateway.ports.fakes import CollectingBackground, FakeClock, FakeHttpClient, FakeResponse
@@ -142,3 +142,60 @@ def test_content_the_provider_no_longer_has_is_404_expired(setup):
         asyncio.run(gateway.video.content(ctx, video_id, "video"))
     assert caught.value.code == "video_content_expired"
     assert http.sent[-1]["url"] == "https://up.test/v1/videos/video_up_1/content?variant=video"
+
+
+@pytest.fixture
+def together(db):
+    http = FakeHttpClient()
+    ports = Ports(database=db, http=http, background=CollectingBackground(), clock=FakeClock(now=NOW))
+    gateway = Gateway(ports, Settings.from_env({"TOGETHER_API_KEY": "tg-unit"}))
+    http.queue(answer({"id": "019a", "object": "video", "status": "queued"}))
+    ctx = gateway.new_context("video")
+    ctx.caller = ALICE
+    video = asyncio.run(gateway.video.create(ctx, {"model": "together/google/veo-3.0", "prompt": "waves"}))
+    http.queue(answer({"id": "019a", "status": "completed", "seconds": "8", "outputs": {
+        "cost": 1.5, "video_url": "https://api.together.ai/shrt/Dwla"}}))
+    return gateway, http, db, video["id"]
+
+
+def test_a_download_follows_the_short_link_without_any_credentials(together):
+    gateway, http, db, video_id = together
+    http.queue(FakeResponse(status=302, body=b"", headers={"location": "https://cdn.example/signed.mp4?sig=1"}))
+    http.queue(FakeResponse(status=200, body=b"MP4", headers={"content-type": "video/mp4"}))
+    ctx = gateway.new_context("video")
+    ctx.caller = ALICE
+    result = asyncio.run(gateway.video.content(ctx, video_id, "video"))
+
+    async def drain():
+        return b"".join([chunk async for chunk in result.chunks])
+
+    assert asyncio.run(drain()) == b"MP4"
+    assert [(s["url"], s["headers"]) for s in http.sent[-2:]] == [
+        ("https://api.together.ai/shrt/Dwla", {}), ("https://cdn.example/signed.mp4?sig=1", {})]
+    assert http.sent[0]["url"] == "https://api.together.xyz/v2/videos"
+    assert http.sent[0]["headers"]["authorization"] == "Bearer tg-unit"
+    (row,) = usage_rows(db)
+    assert (row["cost_usd"], row["cost_status"]) == (1.5, "priced")  # Together's reported cost
+
+
+@pytest.mark.parametrize("location", ["http://cdn.example/v.mp4", "file:///etc/passwd"])
+def test_a_download_redirect_that_downgrades_or_leaves_http_is_refused(together, location):
+    gateway, http, db, video_id = together
+    http.queue(FakeResponse(status=302, body=b"", headers={"location": location}))
+    ctx = gateway.new_context("video")
+    ctx.caller = ALICE
+    with pytest.raises(UpstreamError) as caught:
+        asyncio.run(gateway.video.content(ctx, video_id, "video"))
+    assert caught.value.code == "untrusted_download_host"
+    assert http.sent[-1]["url"] == "https://api.together.ai/shrt/Dwla"  # the redirect target was not fetched
+
+
+def test_download_redirects_are_bounded(together):
+    gateway, http, db, video_id = together
+    for n in range(4):
+        http.queue(FakeResponse(status=302, body=b"", headers={"location": f"https://cdn.example/{n}"}))
+    ctx = gateway.new_context("video")
+    ctx.caller = ALICE
+    with pytest.raises(UpstreamError) as caught:
+        asyncio.run(gateway.video.content(ctx, video_id, "video"))
+    assert caught.value.code == "untrusted_download_host" and len(http.sent) == 2 + 4

@@ -88,11 +88,15 @@ def _image_prices(model: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def video_cost(seconds: int, size: str | None, model: Mapping[str, Any] | None) -> tuple[float | None, str]:
-    """(cost in USD, cost_status) of a finished video job: seconds × the catalog's USD per second — the
-    size's own rate when `video_usd_by_size` lists it (sora-2-pro's 1024p sizes), else
-    `video_usd_per_second`."""
+    """(cost in USD, cost_status) of a finished video job: the catalog's `video_usd_per_video` when the
+    model is priced per video (Together), else seconds × the catalog's USD per second — the size's own
+    rate when `video_usd_by_size` lists it (sora-2-pro's 1024p sizes, grok-imagine-video's 720p sizes),
+    else `video_usd_per_second`. (A cost the provider reported is used before this: `video_jobs.usage_row`.)"""
     if model is None:
         return None, "unpriced"
+    per_video = model.get("video_usd_per_video")
+    if isinstance(per_video, (int, float)) and not isinstance(per_video, bool):
+        return round(float(per_video), 10), "priced"
     rate = model.get("video_usd_per_second")
     by_size = model.get("video_usd_by_size")
     if by_size and size:

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import logging
 from typing import Any, AsyncIterator
+from urllib.parse import urljoin, urlsplit
 
-from gateway.errors import GatewayError, InvalidRequestError, NotFoundError, UpstreamError
+from gateway.errors import ErrorCategory, GatewayError, InvalidRequestError, NotFoundError, UpstreamError
 from gateway.pipeline.context import Caller, RequestContext
 from gateway.pipeline.endpoint import EndpointPipeline, Route
 from gateway.pipeline import video_jobs
 from gateway.pipeline.speech import MediaStreamResult
 from gateway.pipeline.upstream import open_response, read_json
 from gateway.ports import DatabaseError, UpstreamResponse
-from gateway.providers.base import VideoJobState
+from gateway.providers.base import UpstreamRequest, VideoJobState
 from gateway.storage import jobs as jobs_sql
 from gateway.storage import usage as usage_sql
 from gateway.timefmt import utc_text
@@ -32,6 +33,8 @@ from gateway.timefmt import utc_text
 log = logging.getLogger("gateway.video")
 
 VARIANTS = ("video", "thumbnail", "spritesheet")
+REDIRECTS = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 3
 
 
 class VideoPipeline(EndpointPipeline):
@@ -73,7 +76,7 @@ class VideoPipeline(EndpointPipeline):
         route = await self._route(ctx)
         request = route.adapter.build_content(job["upstream_job_id"], video_jobs.result_of(job), variant, route.endpoint)
         try:
-            response = await open_response(route.http, self._ports.clock, ctx, route.adapter, request, self._timeouts)
+            response = await self._open_content(ctx, route, request)
         except UpstreamError as error:
             if error.upstream_status == 404:  # not a missing model: the provider's file is gone (expired)
                 raise NotFoundError(f"The provider no longer has the file of video '{job_id}' (it expires after a "
@@ -121,6 +124,26 @@ class VideoPipeline(EndpointPipeline):
         return len(jobs)
 
     # ---- internals -------------------------------------------------------------------------------
+
+    async def _open_content(self, ctx: RequestContext, route: Route, request: UpstreamRequest) -> UpstreamResponse:
+        """Open the file, following the provider's redirects (Together's short link answers one): at most
+        `MAX_REDIRECTS`, to http(s) only, never downgraded from https, and with no headers at all — a
+        redirect target is not the provider's API, so no key goes with it."""
+        for hop in range(MAX_REDIRECTS + 1):
+            response = await open_response(route.http, self._ports.clock, ctx, route.adapter, request, self._timeouts)
+            location = response.headers.get("location")
+            if response.status not in REDIRECTS or not location:
+                return response
+            response.close()
+            target = urljoin(request.url, location)
+            scheme = urlsplit(target).scheme
+            if hop == MAX_REDIRECTS or scheme not in ("http", "https") or (
+                    urlsplit(request.url).scheme == "https" and scheme != "https"):
+                break
+            request = UpstreamRequest("GET", target, {}, None)
+        raise UpstreamError(ErrorCategory.SERVER_ERROR, "the provider's video download redirects too often or to a "
+                            "URL that is not fetched", code="untrusted_download_host",
+                            provider=ctx.target.provider_id if ctx.target else "")
 
     async def _route(self, ctx: RequestContext) -> Route:
         return await self.route(ctx, modality="video", capability="video", label="video generation")

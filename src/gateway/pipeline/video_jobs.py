@@ -61,6 +61,7 @@ def state_columns(state: VideoJobState, now: float, requested_seconds: int | Non
         "error": json.dumps(state.error) if state.error is not None else None,
         "completed_at": utc_text(now) if final else None,
         "expires_at": utc_text(state.expires_at) if state.expires_at else None,
+        "cost_usd": state.cost_usd if state.status == "completed" else None,
     }
 
 
@@ -91,7 +92,8 @@ def result_of(job: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def usage_row(job: Mapping[str, Any], model: Mapping[str, Any] | None) -> dict[str, Any]:
     """The one usage row of a finished job, under the create call's request id: a completed job is billed
-    its seconds; a failed one costs nothing. Latency is creation to completion."""
+    what the provider reported it cost when it did (`cost_usd`: Together, xAI), else the catalog's price
+    for its seconds (`cost.video_cost`); a failed one costs nothing. Latency is creation to completion."""
     completed = job["status"] == "completed"
     created, finished = unix(job["created_at"]), unix(job.get("completed_at")) or unix(job["updated_at"])
     seconds = int(job["seconds"] or 0) if completed else 0
@@ -111,7 +113,9 @@ def usage_row(job: Mapping[str, Any], model: Mapping[str, Any] | None) -> dict[s
         "input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0, "reasoning_tokens": 0,
         "price_version": model.get("price_version") if model else None,
     }
-    if completed:
+    if completed and job.get("cost_usd") is not None:
+        row["cost_usd"], row["cost_status"] = float(job["cost_usd"]), "priced"
+    elif completed:
         row["cost_usd"], row["cost_status"] = video_cost(seconds, job.get("size"), model)
     else:
         row["cost_usd"], row["cost_status"] = 0.0, "none"

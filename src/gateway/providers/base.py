@@ -151,7 +151,9 @@ class VideoJobState:
 
     `status` is queued | in_progress | completed | failed; `error` ({"code", "message"}) only when failed;
     `result` is what the adapter needs later to fetch the content (Gemini: the video's uri), stored with
-    the job; `seconds` is the duration the provider reports having made, when it reports one."""
+    the job; `seconds` is the duration the provider reports having made, when it reports one; `cost_usd`
+    is what the provider says the job cost (Together's `outputs.cost`, xAI's `usage.cost_in_usd_ticks`),
+    which bills the job instead of the catalog's price when given."""
 
     status: str
     progress: int = 0
@@ -160,6 +162,7 @@ class VideoJobState:
     error: dict[str, str] | None = None
     result: dict[str, Any] | None = None
     expires_at: int | None = None   # unix seconds, when the provider says its file goes away
+    cost_usd: float | None = None
 
 
 class VideoAdapter(Protocol):
