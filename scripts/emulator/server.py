@@ -61,6 +61,7 @@ def create_app(config: EmulatorConfig | None = None) -> web.Application:
     router = app.router
     router.add_get("/_emulator/requests", _list_requests)
     router.add_delete("/_emulator/requests", _clear_requests)
+    router.add_get("/_emulator/redirect", _redirect)
     router.add_post("/v1/chat/completions", chat_completions)
     router.add_post("/v1/embeddings", embeddings)
     router.add_get("/v1/models", list_models)
@@ -97,6 +98,11 @@ async def _list_requests(request: web.Request) -> web.Response:
 async def _clear_requests(request: web.Request) -> web.Response:
     request.app[STATE].requests.clear()
     return web.json_response({"cleared": True})
+
+
+async def _redirect(request: web.Request) -> web.Response:
+    """A 302 to `?to=` (tests check that the HTTP ports answer redirects instead of following them)."""
+    raise web.HTTPFound(request.query.get("to", "/"))
 
 
 # ---- shared mechanics ------------------------------------------------------------------------------

@@ -148,3 +148,14 @@ def test_an_answer_without_a_body_streams_nothing_and_closes(emulator_url):
         return response.status, chunks
 
     assert run(scenario()) == (200, [])
+
+
+def test_a_redirect_is_answered_not_followed(emulator_url):
+    # Following it would carry the provider key along; the video pipeline follows redirects itself, keyless.
+    async def scenario():
+        response = await send(emulator_url + "/_emulator/redirect?to=/v1/models", None, method="GET")
+        assert response.status == 302
+        assert response.headers["location"] == "/v1/models"
+        response.close()
+
+    run(scenario())

@@ -115,6 +115,9 @@ class FetchClient:
             init["body"] = to_js(body)
         # fetch has no separate connect timeout: the total deadline covers connecting too.
         init["signal"] = js.AbortSignal.timeout(int(timeouts.total * 1000))
+        # A redirect is answered, not followed (as the local port does): following it would carry the
+        # provider key to wherever it points; the pipeline that expects one follows it without credentials.
+        init["redirect"] = "manual"
         try:
             response = await js.fetch(url, to_js(init, dict_converter=js.Object.fromEntries))
         except JsException as exc:
