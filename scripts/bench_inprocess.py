@@ -1,0 +1,100 @@
+"""The gateway's own CPU per chat request, without sockets: the ASGI app called in-process, its upstream a
+canned OpenAI answer, SQLite with the real migrations. What is left is the request path itself (auth,
+validation, routing, the adapter, the answer, the usage row) — the figure to compare two commits by when
+the socket benchmark (`scripts/bench.py`) is too noisy to tell them apart.
+
+    .venv/bin/python scripts/bench_inprocess.py [--requests N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+from gateway.app import create_app  # noqa: E402
+from gateway.ports import Ports  # noqa: E402
+from gateway.ports.fakes import FakeResponse  # noqa: E402
+from gateway.ports.local import AsyncioBackground, SQLiteDatabase, SystemClock  # noqa: E402
+from gateway.settings import Settings  # noqa: E402
+
+ADMIN_KEY = "bench-admin-key-0123456789abcdef"
+ANSWER = json.dumps({
+    "id": "chatcmpl-bench", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there"}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+}).encode()
+REQUEST = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}
+
+
+class CannedUpstream:
+    """The HttpClient port answering every call with ANSWER at once."""
+
+    async def send(self, method, url, headers, body, timeouts) -> FakeResponse:
+        return FakeResponse(200, ANSWER, {"content-type": "application/json"})
+
+    async def close(self) -> None:
+        return None
+
+
+async def call(app, path: str, body: dict, headers: dict[str, str]) -> tuple[int, bytes]:
+    """One ASGI request: (status, body)."""
+    raw = json.dumps(body).encode()
+    messages: list[dict] = []
+    delivered = False
+
+    async def receive():
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        await asyncio.Event().wait()  # the client never disconnects
+
+    async def send(message):
+        messages.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": path, "query_string": b"", "http_version": "1.1",
+             "scheme": "http", "server": ("bench", 80), "client": ("127.0.0.1", 1), "root_path": "",
+             "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}
+    await app(scope, receive, send)
+    status = next(m["status"] for m in messages if m["type"] == "http.response.start")
+    return status, b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+
+
+async def main(requests: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        database = SQLiteDatabase(Path(folder) / "bench.sqlite3", own_thread=True)
+        database.migrate(ROOT / "migrations", ROOT / "d1_views.sql")
+        ports = Ports(database=database, http=CannedUpstream(), background=AsyncioBackground(), clock=SystemClock())
+        settings = Settings.from_env({"GATEWAY_ADMIN_KEY": ADMIN_KEY, "OPENAI_API_KEY": "sk-bench"})
+        app = create_app(ports, settings)
+        status, body = await call(app, "/admin/keys", {"name": "bench"}, {"authorization": f"Bearer {ADMIN_KEY}", "content-type": "application/json"})
+        assert status == 201, body
+        headers = {"authorization": f"Bearer {json.loads(body)['key']}", "content-type": "application/json"}
+        for _ in range(300):  # warm-up: caches filled, code paths compiled
+            await call(app, "/v1/chat/completions", REQUEST, headers)
+        await asyncio.sleep(0.1)  # let the warm-up's usage rows be written
+        gc.collect()
+        gc.freeze()
+        started = time.process_time()
+        for _ in range(requests):
+            status, body = await call(app, "/v1/chat/completions", REQUEST, headers)
+        await asyncio.sleep(0.1)  # the usage rows are part of the cost: wait for their writes
+        cpu_ms = (time.process_time() - started) / requests * 1000.0
+        assert status == 200, body
+        print(f"{requests} chat requests in-process: {cpu_ms:.3f} ms CPU per request (usage rows included)")
+        database.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=3000)
+    asyncio.run(main(parser.parse_args().requests))
