@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 from typing import Mapping
 
 from gateway.errors import AuthenticationError
@@ -50,10 +51,26 @@ class KeyAuthenticator:
             raise AuthenticationError("This gateway key has been revoked.", code="revoked_api_key")
         if record.expires_at is not None and record.expires_at <= utc_text(now):
             raise AuthenticationError("This gateway key has expired.", code="expired_api_key")
-        return Caller(key_id=record.id, user_id=record.user_id, org_id=record.org_id, tier_id=record.tier_id)
+        return Caller(
+            key_id=record.id, user_id=record.user_id, org_id=record.org_id, tier_id=record.tier_id,
+            requests_per_day=record.requests_per_day, daily_budget_usd=record.daily_budget_usd,
+            monthly_budget_usd=record.monthly_budget_usd,
+            allowed_models=_names(record.allowed_models), allowed_providers=_names(record.allowed_providers),
+        )
 
     def forget(self, raw_key_hash: str) -> None:
         self._cache.pop(raw_key_hash)
+
+
+def _names(stored: str | None) -> tuple[str, ...] | None:
+    """A key's JSON list of allowed names (NULL or unreadable: no restriction is None; a list is kept)."""
+    if stored is None:
+        return None
+    try:
+        value = json.loads(stored)
+    except ValueError:
+        return ()  # a corrupt restriction allows nothing rather than everything
+    return tuple(str(item) for item in value) if isinstance(value, list) else ()
 
 
 def is_admin_key(raw_key: str | None, admin_key: str | None) -> bool:

@@ -10,12 +10,17 @@ from gateway.usage import Usage
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """The authenticated gateway key and who it belongs to."""
+    """The authenticated gateway key and who it belongs to, with the key's own limits."""
 
     key_id: str
     user_id: str | None = None
     org_id: str | None = None
-    tier_id: str | None = None
+    tier_id: str | None = None               # the effective tier (storage/keys.py resolves it)
+    requests_per_day: int | None = None      # the key's own daily request limit (None: the tier's)
+    daily_budget_usd: float | None = None
+    monthly_budget_usd: float | None = None
+    allowed_models: tuple[str, ...] | None = None     # None: every model
+    allowed_providers: tuple[str, ...] | None = None  # None: every provider
 
 
 @dataclass(frozen=True, slots=True)

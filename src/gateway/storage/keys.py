@@ -26,12 +26,25 @@ class KeyRecord:
     id: str
     user_id: str | None
     org_id: str | None
-    tier_id: str | None
+    tier_id: str                          # the effective tier: the key's own, else its org's, else its user's
     status: str
     expires_at: str | None
+    requests_per_day: int | None = None   # the key's own limits (NULL = the tier's / none)
+    daily_budget_usd: float | None = None
+    monthly_budget_usd: float | None = None
+    allowed_models: str | None = None     # JSON lists, NULL = all
+    allowed_providers: str | None = None
 
 
-_KEY_COLUMNS = "id, user_id, org_id, tier_id, status, expires_at"
+# The effective tier is resolved in the same statement: the key's tier, else its org's, else its user's,
+# else 'free' (a key with neither is a bootstrap key: the lowest tier, never more).
+_KEY_COLUMNS = (
+    "k.id, k.user_id, k.org_id, COALESCE(k.tier_id, o.tier_id, u.tier_id, 'free') AS tier_id, k.status, "
+    "k.expires_at, k.requests_per_day, k.daily_budget_usd, k.monthly_budget_usd, k.allowed_models, "
+    "k.allowed_providers"
+)
+_KEY_FROM = ("gateway_keys k LEFT JOIN organizations o ON o.id = k.org_id "
+             "LEFT JOIN users u ON u.id = k.user_id")
 
 # The columns an admin may set when creating a key (all optional).
 CREATABLE_COLUMNS = (
@@ -41,7 +54,7 @@ CREATABLE_COLUMNS = (
 
 
 async def find_by_hash(db: Database, key_hash: str) -> KeyRecord | None:
-    result = await db.query(f"SELECT {_KEY_COLUMNS} FROM gateway_keys WHERE key_hash = ?", (key_hash,))
+    result = await db.query(f"SELECT {_KEY_COLUMNS} FROM {_KEY_FROM} WHERE k.key_hash = ?", (key_hash,))
     return KeyRecord(**result.rows[0]) if result.rows else None
 
 
