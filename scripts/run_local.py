@@ -27,6 +27,7 @@ from gateway import jobs  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.ports import Ports  # noqa: E402
 from gateway.ports.local import AsyncioBackground, SQLiteDatabase, SystemClock  # noqa: E402
+from gateway.ports.local_crypto import AesGcmCipher  # noqa: E402
 from gateway.ports.local_http import AiohttpClient  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 
@@ -53,7 +54,8 @@ def build_local(config: Mapping[str, str], db_path: str | Path):
     """The local ports and app; also what the tests serve."""
     database = SQLiteDatabase(db_path, own_thread=True)
     database.migrate(ROOT / "migrations", ROOT / "d1_views.sql")
-    ports = Ports(database=database, http=AiohttpClient(), background=AsyncioBackground(), clock=SystemClock())
+    ports = Ports(database=database, http=AiohttpClient(), background=AsyncioBackground(), clock=SystemClock(),
+                  cipher=AesGcmCipher())
     return create_app(ports, Settings.from_env(config)), ports
 
 
@@ -93,6 +95,8 @@ async def serve(config: dict[str, str], host: str, port: int, db_path: str, acce
     if not config.get("GATEWAY_ADMIN_KEY"):
         config["GATEWAY_ADMIN_KEY"] = "admin-" + secrets.token_urlsafe(24)
         notes.append(f"GATEWAY_ADMIN_KEY was not set; for this run it is: {config['GATEWAY_ADMIN_KEY']}")
+    if not config.get("GATEWAY_ENCRYPTION_KEY"):
+        notes.append("GATEWAY_ENCRYPTION_KEY is not set: provider credentials cannot be stored (docs/credentials.md).")
     if notes:
         print(banner(notes), flush=True)
 

@@ -26,6 +26,7 @@ from gateway.ports.cloudflare import (
     EnvMapping,
     FetchClient,
     WaitUntilBackground,
+    WebCryptoCipher,
     WorkersClock,
     sse_response,
 )
@@ -43,6 +44,7 @@ def _get_app(env: Any):
             background=WaitUntilBackground(),
             clock=WorkersClock(),
             ai=AiBinding(env.AI) if getattr(env, "AI", None) is not None else None,
+            cipher=WebCryptoCipher(),
         )
         _app = create_app(ports, Settings.from_env(EnvMapping(env)))
     return _app

@@ -133,9 +133,13 @@ def _json(state: EmulatorState, status: int, body: dict, headers: dict[str, str]
     return web.Response(status=status, body=wire.encode(body), content_type="application/json", headers=base)
 
 
+REJECTED_KEY_PREFIX = "rejected-"  # a key starting so is one the provider does not know (revoked, mistyped)
+
+
 def _auth_error(request: web.Request, state: EmulatorState) -> web.Response | None:
+    """Any non-empty Bearer key is accepted, except one starting with REJECTED_KEY_PREFIX: 401 invalid_api_key."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and key.strip():
+    if scheme.lower() == "bearer" and key.strip() and not key.strip().startswith(REJECTED_KEY_PREFIX):
         return None
     return _json(state, 401, wire.invalid_api_key(key.strip()))
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from gateway.api import (
-    admin, chat, embeddings, errors, health, images, messages, models, speech, transcriptions, videos,
+    admin, admin_credentials, chat, embeddings, errors, health, images, messages, models, speech, transcriptions, videos,
 )
 from gateway.api.asgi_io import send_json
 from gateway.core import Gateway
@@ -76,7 +76,7 @@ def create_app(ports: Ports, settings: Settings) -> GatewayApp:
     )
     gateway = Gateway(ports, settings)
     api.state.gateway = gateway
-    for module in (models, health, admin, videos):
+    for module in (models, health, admin, admin_credentials, videos):
         api.include_router(module.router)
     errors.install(api)
     _document_hot_routes(api)

@@ -9,6 +9,7 @@ from gateway.pipeline.auth import KeyAuthenticator, extract_key, is_admin_key
 from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.chat import ChatPipeline
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.credentials import CredentialResolver
 from gateway.pipeline.embeddings import EmbeddingsPipeline
 from gateway.pipeline.images import ImagesPipeline
 from gateway.pipeline.speech import SpeechPipeline
@@ -30,12 +31,13 @@ class Gateway:
         self.settings = settings
         self.authenticator = KeyAuthenticator(ports.database, ports.clock, settings.key_cache_seconds)
         self.catalog = CatalogCache(ports.database, ports.clock, settings.catalog_cache_seconds)
-        self.chat = ChatPipeline(ports, settings, self.catalog)
-        self.embeddings = EmbeddingsPipeline(ports, settings, self.catalog)
-        self.speech = SpeechPipeline(ports, settings, self.catalog)
-        self.images = ImagesPipeline(ports, settings, self.catalog)
-        self.video = VideoPipeline(ports, settings, self.catalog)
-        self.transcription = TranscriptionPipeline(ports, settings, self.catalog)
+        self.credentials = CredentialResolver.for_ports(ports, settings)  # one key cache for every pipeline
+        self.chat = ChatPipeline(ports, settings, self.catalog, credentials=self.credentials)
+        self.embeddings = EmbeddingsPipeline(ports, settings, self.catalog, credentials=self.credentials)
+        self.speech = SpeechPipeline(ports, settings, self.catalog, credentials=self.credentials)
+        self.images = ImagesPipeline(ports, settings, self.catalog, credentials=self.credentials)
+        self.video = VideoPipeline(ports, settings, self.catalog, credentials=self.credentials)
+        self.transcription = TranscriptionPipeline(ports, settings, self.catalog, credentials=self.credentials)
 
     def new_context(self, endpoint: str, started: float | None = None) -> RequestContext:
         clock = self.ports.clock

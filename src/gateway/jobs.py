@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Awaitable, Callable
 
+from gateway.crypto.rotation import reseal_batch
 from gateway.timefmt import utc_text
 
 if TYPE_CHECKING:
@@ -45,6 +46,22 @@ async def prune_rate_limit_counters(gateway: "Gateway") -> None:
     """Daily counters older than two days are never read again."""
     cutoff = utc_text(gateway.ports.clock.now() - 2 * 86400)[:10]
     await gateway.ports.database.query("DELETE FROM rate_limit_counters WHERE window < ?", (cutoff,))
+
+
+CREDENTIAL_RESEALS_PER_RUN = 50  # bounded: each reseal is two cipher calls and one UPDATE
+
+
+@job("reseal_credentials")
+async def reseal_credentials(gateway: "Gateway") -> None:
+    """Finish a GATEWAY_ENCRYPTION_KEY rotation: reseal rows still under an older key id (docs/credentials.md).
+    Nothing to do where credentials are not configured."""
+    sealer = gateway.credentials.sealer
+    if not sealer.configured:
+        return
+    outcome = await reseal_batch(gateway.ports.database, gateway.ports.clock, sealer, CREDENTIAL_RESEALS_PER_RUN)
+    if outcome["resealed"] or outcome["unreadable"]:
+        log.info("credential rotation: %s", outcome)
+        gateway.credentials.invalidate()
 
 
 VIDEO_POLLS_PER_RUN = 50  # bounded: a run makes at most this many provider calls (Workers cap subrequests)

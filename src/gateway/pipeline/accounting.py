@@ -39,7 +39,7 @@ def usage_row(ctx: RequestContext, finished: float, *, estimated: bool = False) 
         "ttft_ms": round(ctx.ttft_seconds * 1000.0, 3) if ctx.ttft_seconds is not None else None,
         "overhead_ms": round(ctx.overhead_ms(finished), 3),
         "key_level": ctx.key_level,
-        "attempts": 1,
+        "attempts": ctx.attempts,
         "tags": json.dumps(ctx.tags) if ctx.tags else None,
         "input_tokens": 0,
         "cached_input_tokens": 0,

@@ -12,7 +12,7 @@ from gateway.pipeline.catalog import require_vision
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import estimate_tokens
 from gateway.pipeline.endpoint import EndpointPipeline
-from gateway.pipeline.upstream import open_response, read_json, transport_error
+from gateway.pipeline.upstream import read_json, transport_error
 from gateway.ports import UpstreamConnectError, UpstreamResponse, UpstreamTimeout
 from gateway.providers.base import ChatAdapter, MalformedEvent, StreamState
 from gateway.sse import DONE, SseDecoder, encode_chunk
@@ -39,8 +39,8 @@ class ChatPipeline(EndpointPipeline):
         route = await self.route(ctx, modality="chat", capability="chat", label="chat")
         require_vision(ctx.target, body.get("messages"))
         adapter = route.adapter
-        request = adapter.build_request(body, ctx.target.upstream_model, route.endpoint)
-        response = await open_response(route.http, self._ports.clock, ctx, adapter, request, self._timeouts)
+        model = ctx.target.upstream_model
+        response = await self.send(ctx, route, lambda endpoint: adapter.build_request(body, model, endpoint))
         if not ctx.stream:
             payload = await read_json(self._ports.clock, ctx, response)
             answer, ctx.usage = adapter.parse_response(payload)

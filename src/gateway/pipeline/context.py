@@ -44,6 +44,7 @@ class RequestContext:
     requested_model: str | None = None
     target: Target | None = None
     key_level: str | None = None
+    attempts: int = 1                  # upstream calls made (a rejected stored key moves to the next level)
     stream: bool = False
     upstream_seconds: float = 0.0      # time spent waiting on the provider (excluded from overhead)
     ttft_seconds: float | None = None

@@ -1,19 +1,44 @@
-"""Provider key resolution. This release has the env level (`<PROVIDER>_API_KEY`, base URL
-`<PROVIDER>_BASE_URL`, or the names the manifest declares) and, for a provider reachable through the
-Worker's `AI` binding, the binding itself (no key); the user → org → system-tier → system-all levels plug
-in before them."""
+"""Provider key resolution: user → org → system-tier → system-all → env → binding.
+
+For a request, a provider's key is the first ACTIVE stored credential at the first level that has one —
+the caller's user, the caller's org, the caller's effective tier, the system — then the env secret
+(`<PROVIDER>_API_KEY`, or the names the manifest declares), then, for a provider reachable through the
+Worker's `AI` binding, the binding itself (no key; in the Worker it serves before the env token, as before).
+A provider with no key at any level fails as before (`provider_key_missing`); no other model is picked.
+
+Stored credentials are decrypted on demand and cached per isolate for `cache_seconds`, keyed by
+(provider, level, owner); a write or an invalidation in this isolate drops the cache. Another isolate
+notices an invalid key when the provider rejects it there too (or when its cache entry expires).
+A stored credential that does not open (its key id left GATEWAY_ENCRYPTION_KEY, or the secret is unset)
+is skipped with an error log, so the request is served by the next level; it is not marked invalid.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import UpstreamError, ErrorCategory
+from gateway.crypto import keyring
+from gateway.crypto.keyring import EncryptionConfigError, Sealer, UnreadableCredential, aad_for
+from gateway.errors import ErrorCategory, UpstreamError
+from gateway.pipeline.context import Caller
+from gateway.ports import Clock, Database, Ports
 from gateway.ports.ai_binding import BINDING_BASE_URL
 from gateway.providers.base import Endpoint, ProviderManifest
 from gateway.settings import Settings, env_prefix
+from gateway.storage import credentials as credentials_sql
+from gateway.timefmt import utc_text
+from gateway.ttl_cache import TtlCache
+
+log = logging.getLogger("gateway.credentials")
 
 _PLACEHOLDER = re.compile(r"\{([A-Z0-9_]+)\}")
+STORED_LEVELS = ("user", "org", "tier", "system")   # the stored scopes, in resolution order
+PLATFORM_RANK = len(STORED_LEVELS)                  # env / binding / none: after every stored level
+CACHE_SECONDS = 45.0
+_NONE = object()  # cached "no active credential at this level"
 
 
 def _missing(provider_id: str, setting: str) -> UpstreamError:
@@ -28,32 +53,44 @@ def _missing(provider_id: str, setting: str) -> UpstreamError:
 def resolve_endpoint(
     provider: dict[str, Any], manifest: ProviderManifest, settings: Settings, *, ai_binding: bool = False
 ) -> tuple[Endpoint, str]:
-    """The endpoint for a provider and the level whose key serves it. `ai_binding`: the platform offers
-    the `AI` binding (the Worker); a manifest that can use it is then served by it, key level 'binding'."""
+    """The platform level: the endpoint and level ('binding', 'env' or 'none') from config alone.
+    `ai_binding`: the platform offers the `AI` binding (the Worker); a manifest that can use it is then
+    served by it, key level 'binding'."""
     provider_id = provider["id"]
     if ai_binding and manifest.ai_binding:
         return Endpoint(base_url=BINDING_BASE_URL, api_key=None), "binding"
+    api_key, key_setting = _env_key(provider_id, manifest, settings)
+    if api_key is None and manifest.requires_api_key:
+        base_url(provider, manifest, settings)  # a missing base URL is the first thing to say
+        raise _missing(provider_id, key_setting)
+    return Endpoint(base_url=base_url(provider, manifest, settings), api_key=api_key), "env" if api_key else "none"
+
+
+def _env_key(provider_id: str, manifest: ProviderManifest, settings: Settings) -> tuple[str | None, str]:
     names = manifest.env
     if names is not None:
-        api_key = settings.env.get(names.api_key) or None
+        return settings.env.get(names.api_key) or None, names.api_key
+    return settings.provider_api_key(provider_id), f"{env_prefix(provider_id)}_API_KEY"
+
+
+def base_url(provider: dict[str, Any], manifest: ProviderManifest, settings: Settings) -> str:
+    """The provider's base URL: the env override, else the provider row's, else the adapter's default."""
+    provider_id = provider["id"]
+    names = manifest.env
+    if names is not None:
         override = settings.env.get(names.base_url) if names.base_url else None
-        key_setting = names.api_key
     else:
-        api_key = settings.provider_api_key(provider_id)
         override = settings.provider_base_url(provider_id)
-        key_setting = f"{env_prefix(provider_id)}_API_KEY"
-    base_url = override or provider.get("base_url") or manifest.default_base_url
-    if base_url is None:
+    url = override or provider.get("base_url") or manifest.default_base_url
+    if url is None:
         raise UpstreamError(
             ErrorCategory.SERVER_ERROR,
             f"provider '{provider_id}' has no base URL configured",
             provider=provider_id,
         )
-    if api_key is None and manifest.requires_api_key:
-        raise _missing(provider_id, key_setting)
     if names is not None and names.base_path:
-        base_url = base_url.rstrip("/") + _fill(names.base_path, settings, provider_id)
-    return Endpoint(base_url=base_url, api_key=api_key), "env" if api_key else "none"
+        url = url.rstrip("/") + _fill(names.base_path, settings, provider_id)
+    return url
 
 
 def _fill(path: str, settings: Settings, provider_id: str) -> str:
@@ -64,3 +101,128 @@ def _fill(path: str, settings: Settings, provider_id: str) -> str:
         return found
 
     return _PLACEHOLDER.sub(value, path)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyChoice:
+    """The key that serves a request: its endpoint, its level, and (stored levels) the credential's id.
+    `rank` orders the levels (0 user … 3 system, 4 platform); a retry resolves again after it."""
+
+    endpoint: Endpoint
+    level: str
+    rank: int
+    provider: dict[str, Any]
+    manifest: ProviderManifest
+    credential_id: str | None = None
+    masked_hint: str | None = None
+
+
+class _Stored:
+    """One cached stored credential; `plain` is filled on first use (decrypt on demand)."""
+
+    __slots__ = ("row", "plain")
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row = row
+        self.plain: str | None = None
+
+
+class CredentialResolver:
+    """The per-isolate resolution of provider keys (one instance per Gateway, shared by every pipeline)."""
+
+    def __init__(self, database: Database, clock: Clock, sealer: Sealer, settings: Settings,
+                 cache_seconds: float = CACHE_SECONDS) -> None:
+        self._db = database
+        self._clock = clock
+        self.sealer = sealer
+        self._settings = settings
+        self._cache: TtlCache[tuple[str, str, str], Any] = TtlCache(cache_seconds, max_entries=4000)
+
+    @classmethod
+    def for_ports(cls, ports: Ports, settings: Settings) -> "CredentialResolver":
+        """The resolver over the platform's database, clock and cipher, keyed by GATEWAY_ENCRYPTION_KEY."""
+        sealer = Sealer(ports.cipher, settings.env.get(keyring.SETTING))
+        return cls(ports.database, ports.clock, sealer, settings)
+
+    def invalidate(self) -> None:
+        """A credential was written or deleted in this isolate: forget every cached one."""
+        self._cache.clear()
+
+    async def choose(self, caller: Caller | None, provider: dict[str, Any], manifest: ProviderManifest, *,
+                     ai_binding: bool = False, after: int = -1) -> KeyChoice:
+        """The first usable key at a level ranked after `after` (-1: from the top)."""
+        if after < PLATFORM_RANK - 1:
+            for rank, stored in await self._stored(caller, provider["id"]):
+                if rank <= after:
+                    continue
+                plain = await self._open(stored)
+                if plain is not None:
+                    endpoint = Endpoint(base_url=base_url(provider, manifest, self._settings), api_key=plain)
+                    return KeyChoice(endpoint, STORED_LEVELS[rank], rank, provider, manifest,
+                                     stored.row["id"], stored.row["masked_hint"])
+        endpoint, level = resolve_endpoint(provider, manifest, self._settings, ai_binding=ai_binding)
+        return KeyChoice(endpoint, level, PLATFORM_RANK, provider, manifest)
+
+    async def mark_invalid(self, choice: KeyChoice, error: UpstreamError) -> None:
+        """The provider rejected a stored key: one UPDATE, and this isolate stops using it at once."""
+        assert choice.credential_id is not None
+        message = _redacted(error, choice)
+        await credentials_sql.mark_invalid(self._db, choice.credential_id, message, utc_text(self._clock.now()))
+        self.invalidate()
+        log.warning("provider credential %s (%s level, provider %s) rejected by the provider; marked invalid",
+                    choice.credential_id, choice.level, choice.provider["id"])
+
+    async def _stored(self, caller: Caller | None, provider_id: str) -> list[tuple[int, _Stored]]:
+        """(rank, credential) of each stored level that has an active credential, in order."""
+        owners = _owners(caller)
+        now = self._clock.now()
+        cached = [self._cache.get((provider_id, level, owner), now) for level, owner in owners]
+        if any(entry is None for entry in cached):
+            found: dict[tuple[str, str], _Stored] = {}
+            user_id, org_id, tier_id = (caller.user_id, caller.org_id, caller.tier_id) if caller else (None,) * 3
+            for row in await credentials_sql.active_for(self._db, provider_id, user_id, org_id, tier_id):
+                found[(row["scope"], credentials_sql.owner_of(row) or "")] = _Stored(row)
+            cached = []
+            for level, owner in owners:
+                entry = found.get((level, owner), _NONE)
+                self._cache.put((provider_id, level, owner), entry, now)
+                cached.append(entry)
+        return [(STORED_LEVELS.index(level), entry)
+                for (level, _), entry in zip(owners, cached) if entry is not _NONE]
+
+    async def _open(self, stored: _Stored) -> str | None:
+        if stored.plain is None:
+            row = stored.row
+            aad = aad_for(row["id"], row["provider_id"], row["scope"], credentials_sql.owner_of(row))
+            try:
+                stored.plain = await self.sealer.open(row["ciphertext"], row["encryption_key_id"], aad)
+            except (UnreadableCredential, EncryptionConfigError) as exc:
+                log.error("provider credential %s (%s level) cannot be opened, skipped: %s",
+                          row["id"], row["scope"], exc.message if isinstance(exc, EncryptionConfigError) else exc)
+                return None
+        return stored.plain
+
+
+def _owners(caller: Caller | None) -> list[tuple[str, str]]:
+    """(level, owner id) of each stored level that applies to the caller, in resolution order."""
+    owners = []
+    if caller is not None:
+        for level, owner in (("user", caller.user_id), ("org", caller.org_id), ("tier", caller.tier_id)):
+            if owner is not None:
+                owners.append((level, owner))
+    owners.append(("system", ""))
+    return owners
+
+
+def is_rejected_key(choice: KeyChoice, error: UpstreamError) -> bool:
+    """The provider answered that this stored key is invalid (not a missing env key, not a rate limit)."""
+    return choice.credential_id is not None and error.category is ErrorCategory.AUTH and error.upstream_status is not None
+
+
+def _redacted(error: UpstreamError, choice: KeyChoice) -> str:
+    """What the owner sees in last_error: the provider's status and message, the key itself masked."""
+    message = error.message
+    secret = choice.endpoint.api_key
+    if secret:
+        message = message.replace(secret, choice.masked_hint or "***")
+    return f"{error.upstream_status} {error.code}: {message}"[:500]

@@ -15,7 +15,7 @@ from gateway.pipeline.chat import JsonResult
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import estimate_tokens
 from gateway.pipeline.endpoint import EndpointPipeline
-from gateway.pipeline.upstream import open_response, read_json
+from gateway.pipeline.upstream import read_json
 from gateway.usage import Usage
 
 
@@ -25,8 +25,8 @@ class EmbeddingsPipeline(EndpointPipeline):
         ctx.requested_model = body["model"]
         route = await self.route(ctx, modality="embedding", capability="embeddings", label="embeddings")
         adapter = route.adapter
-        request = adapter.build_request(body, ctx.target.upstream_model, route.endpoint)
-        response = await open_response(route.http, self._ports.clock, ctx, adapter, request, self._timeouts)
+        model = ctx.target.upstream_model
+        response = await self.send(ctx, route, lambda endpoint: adapter.build_request(body, model, endpoint))
         try:
             payload = await read_json(self._ports.clock, ctx, response)
         finally:

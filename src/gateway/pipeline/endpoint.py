@@ -4,16 +4,18 @@ timeouts, and how a request is accounted when it ends (in an answer or in an err
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from gateway.errors import GatewayError
 from gateway.pipeline import accounting
 from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.credentials import CredentialResolver, KeyChoice
+from gateway.pipeline.key_fallback import open_with_key_fallback
 from gateway.pipeline.targeting import target_adapter
-from gateway.ports import HttpClient, Ports, Timeouts
+from gateway.ports import HttpClient, Ports, Timeouts, UpstreamResponse
 from gateway.ports.ai_binding import AiBindingHttp
-from gateway.providers.base import Endpoint
+from gateway.providers.base import Endpoint, UpstreamRequest
 from gateway.settings import Settings
 
 
@@ -25,11 +27,13 @@ class Route:
     adapter: Any
     endpoint: Endpoint
     http: HttpClient
+    key: KeyChoice | None = None
 
 
 class EndpointPipeline:
     def __init__(
-        self, ports: Ports, settings: Settings, catalog: CatalogCache, usage: accounting.UsageRecorder | None = None
+        self, ports: Ports, settings: Settings, catalog: CatalogCache, usage: accounting.UsageRecorder | None = None,
+        credentials: CredentialResolver | None = None,
     ) -> None:
         self._ports = ports
         self._settings = settings
@@ -37,15 +41,25 @@ class EndpointPipeline:
         self._usage = usage or accounting.UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds)
         self._timeouts = Timeouts(connect=settings.connect_timeout_seconds, total=settings.upstream_timeout_seconds)
         self._ai_http = AiBindingHttp(ports.ai) if ports.ai is not None else None
+        self._credentials = credentials or CredentialResolver.for_ports(ports, settings)
 
     async def route(self, ctx: RequestContext, *, modality: str, capability: str, label: str) -> Route:
         """Resolve ctx.requested_model to its provider's adapter for `capability` (targeting.py)."""
-        adapter, endpoint = await target_adapter(
-            self._catalog, self._settings, ctx, modality=modality, capability=capability, label=label,
+        adapter, key = await target_adapter(
+            self._catalog, self._credentials, ctx, modality=modality, capability=capability, label=label,
             ai_binding=self._ai_http is not None,
         )
-        http = self._ai_http if ctx.key_level == "binding" and self._ai_http is not None else self._ports.http
-        return Route(adapter, endpoint, http)
+        return Route(adapter, key.endpoint, self._http_for(key.level), key)
+
+    def _http_for(self, key_level: str) -> HttpClient:
+        return self._ai_http if key_level == "binding" and self._ai_http is not None else self._ports.http
+
+    async def send(self, ctx: RequestContext, route: Route, build: Callable[[Endpoint], UpstreamRequest]
+                   ) -> UpstreamResponse:
+        """Build the request for the route's key and open the answer; a stored key the provider rejects is
+        marked invalid and the request is built and sent again with the next level's key (key_fallback.py)."""
+        return await open_with_key_fallback(ctx, self._credentials, route.key, route.adapter, build, self._http_for,
+                                            self._ports.clock, self._timeouts, ai_binding=self._ai_http is not None)
 
     def fail(self, ctx: RequestContext, error: GatewayError) -> None:
         """Account for a request that ends in an error answer (only authenticated callers get rows)."""

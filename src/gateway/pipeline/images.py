@@ -18,7 +18,7 @@ from gateway.pipeline.chat import JsonResult
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import image_cost
 from gateway.pipeline.endpoint import EndpointPipeline
-from gateway.pipeline.upstream import open_response, transport_error
+from gateway.pipeline.upstream import transport_error
 from gateway.ports import UpstreamConnectError, UpstreamResponse, UpstreamTimeout
 from gateway.providers.base import ImageResult
 
@@ -30,8 +30,7 @@ class ImagesPipeline(EndpointPipeline):
         route = await self.route(ctx, modality="image", capability="images", label="image generation")
         adapter = route.adapter
         upstream_model = ctx.target.upstream_model
-        request = adapter.build_request(body, upstream_model, route.endpoint)
-        response = await open_response(route.http, self._ports.clock, ctx, adapter, request, self._timeouts)
+        response = await self.send(ctx, route, lambda endpoint: adapter.build_request(body, upstream_model, endpoint))
         try:
             raw = await self._read(ctx, response)
         finally:

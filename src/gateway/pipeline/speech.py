@@ -24,7 +24,7 @@ from gateway.pipeline import accounting
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import speech_cost
 from gateway.pipeline.endpoint import EndpointPipeline
-from gateway.pipeline.upstream import open_response, transport_error
+from gateway.pipeline.upstream import transport_error
 from gateway.ports import UpstreamConnectError, UpstreamResponse, UpstreamTimeout
 from gateway.ports.ai_binding import BufferedResponse
 
@@ -46,9 +46,9 @@ class SpeechPipeline(EndpointPipeline):
         ctx.stream = True
         route = await self.route(ctx, modality="tts", capability="speech", label="text-to-speech")
         adapter = route.adapter
-        request = adapter.build_request(body, ctx.target.upstream_model, route.endpoint)
+        model = ctx.target.upstream_model
         media_type = adapter.content_type(body)
-        response = await open_response(route.http, self._ports.clock, ctx, adapter, request, self._timeouts)
+        response = await self.send(ctx, route, lambda endpoint: adapter.build_request(body, model, endpoint))
         audio_from = getattr(adapter, "audio_from", None)
         if audio_from is not None and _is_json(response.headers):
             raw = await self._read_whole(ctx, response)

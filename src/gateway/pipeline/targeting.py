@@ -8,23 +8,22 @@ from typing import Any
 from gateway.errors import ErrorCategory, UpstreamError
 from gateway.pipeline.catalog import CatalogCache, require_modality
 from gateway.pipeline.context import RequestContext
-from gateway.pipeline.credentials import resolve_endpoint
+from gateway.pipeline.credentials import CredentialResolver, KeyChoice
 from gateway.providers import registry
-from gateway.providers.base import Endpoint
-from gateway.settings import Settings
 
 
 async def target_adapter(
     catalog_cache: CatalogCache,
-    settings: Settings,
+    credentials: CredentialResolver,
     ctx: RequestContext,
     *,
     modality: str,
     capability: str,
     label: str,
     ai_binding: bool = False,
-) -> tuple[Any, Endpoint]:
-    """(the provider's adapter for `capability`, its endpoint); sets ctx.target and ctx.key_level.
+) -> tuple[Any, KeyChoice]:
+    """(the provider's adapter for `capability`, the key that serves it: user → org → tier → system → env →
+    binding, pipeline/credentials.py); sets ctx.target and ctx.key_level.
     `modality` is the catalog's word for the endpoint's models, `label` the one errors use."""
     catalog = await catalog_cache.get()
     ctx.target = target = catalog.resolve(ctx.requested_model)
@@ -35,7 +34,8 @@ async def target_adapter(
         raise UpstreamError(
             ErrorCategory.INVALID_REQUEST, f"provider '{target.provider_id}' does not offer {label}", param="model"
         )
-    endpoint, ctx.key_level = resolve_endpoint(
-        catalog.providers[target.provider_id], manifest, settings, ai_binding=ai_binding
+    choice = await credentials.choose(
+        ctx.caller, catalog.providers[target.provider_id], manifest, ai_binding=ai_binding
     )
-    return adapter, endpoint
+    ctx.key_level = choice.level
+    return adapter, choice

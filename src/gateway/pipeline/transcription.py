@@ -19,7 +19,7 @@ from gateway.pipeline import accounting
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import transcription_cost
 from gateway.pipeline.endpoint import EndpointPipeline
-from gateway.pipeline.upstream import open_response, transport_error
+from gateway.pipeline.upstream import transport_error
 from gateway.ports import UpstreamConnectError, UpstreamTimeout
 from gateway.transcription.request import TranscriptionRequest
 from gateway.transcription.transcript import Transcript, render
@@ -40,9 +40,8 @@ class TranscriptionPipeline(EndpointPipeline):
         ctx.requested_model = request.model
         route = await self.route(ctx, modality="stt", capability="transcription", label="transcription")
         adapter = route.adapter
-        upstream = adapter.build_request(request, ctx.target.upstream_model, route.endpoint)
-        clock = self._ports.clock
-        response = await open_response(route.http, clock, ctx, adapter, upstream, self._timeouts)
+        model, clock = ctx.target.upstream_model, self._ports.clock
+        response = await self.send(ctx, route, lambda endpoint: adapter.build_request(request, model, endpoint))
         started = clock.monotonic()
         try:
             raw = await response.read()

@@ -43,8 +43,8 @@ class VideoPipeline(EndpointPipeline):
         ctx.requested_model = body["model"]
         route = await self._route(ctx)
         seconds, size = route.adapter.job_shape(body, ctx.target.upstream_model)
-        request = route.adapter.build_create(body, ctx.target.upstream_model, route.endpoint)
-        response = await open_response(route.http, self._ports.clock, ctx, route.adapter, request, self._timeouts)
+        model = ctx.target.upstream_model
+        response = await self.send(ctx, route, lambda endpoint: route.adapter.build_create(body, model, endpoint))
         try:
             state = route.adapter.parse_created(await read_json(self._ports.clock, ctx, response))
         except UpstreamError as error:

@@ -89,6 +89,21 @@ class AiRunner(Protocol):
     async def run(self, model: str, inputs: dict[str, Any]) -> UpstreamResponse: ...
 
 
+# --- encryption at rest -----------------------------------------------------------------------
+
+class Cipher(Protocol):
+    """AES-256-GCM with a 128-bit tag: `seal` answers ciphertext || tag, `open` reverses it and raises
+    CipherError when the key, nonce, AAD or bytes do not match (local: `cryptography`; Worker: WebCrypto)."""
+
+    async def seal(self, key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes: ...
+
+    async def open(self, key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> bytes: ...
+
+
+class CipherError(Exception):
+    """The ciphertext failed authentication (wrong key, moved to another row, or tampered with)."""
+
+
 # --- background work and time ---------------------------------------------------------------
 
 class Background(Protocol):
@@ -112,3 +127,4 @@ class Ports:
     background: Background
     clock: Clock
     ai: AiRunner | None = None  # the Worker's `AI` binding; None where there is none (local: REST)
+    cipher: Cipher | None = None  # AES-GCM for provider credentials; None: credentials cannot be stored

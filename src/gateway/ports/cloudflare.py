@@ -14,7 +14,8 @@ from typing import Any, AsyncIterator, Mapping, Sequence
 import js
 from pyodide.ffi import JsException, create_proxy, jsnull, to_js
 
-from gateway.ports import DatabaseError, QueryResult, Statement, Timeouts, UpstreamConnectError, UpstreamTimeout
+from gateway.ports import (CipherError, DatabaseError, QueryResult, Statement, Timeouts, UpstreamConnectError,
+                           UpstreamTimeout)
 from gateway.ports.ai_binding import (BufferedResponse, binary_content_type, binary_response, error_response,
                                       result_response)
 
@@ -228,6 +229,29 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
     return value
+
+
+class WebCryptoCipher:
+    """The Cipher port over WebCrypto (`crypto.subtle`, AES-GCM, 128-bit tag): the same bytes as
+    ports/local_crypto.py (a test checks one vector in both). `cryptography` does not load in Pyodide."""
+
+    async def _key(self, key: bytes) -> Any:
+        return await js.crypto.subtle.importKey("raw", to_js(key), "AES-GCM", False, to_js(["encrypt", "decrypt"]))
+
+    def _params(self, nonce: bytes, aad: bytes) -> Any:
+        return to_js({"name": "AES-GCM", "iv": to_js(nonce), "additionalData": to_js(aad), "tagLength": 128},
+                     dict_converter=js.Object.fromEntries)
+
+    async def seal(self, key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
+        sealed = await js.crypto.subtle.encrypt(self._params(nonce, aad), await self._key(key), to_js(plaintext))
+        return sealed.to_bytes()
+
+    async def open(self, key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
+        try:
+            plain = await js.crypto.subtle.decrypt(self._params(nonce, aad), await self._key(key), to_js(sealed))
+        except JsException:  # OperationError: the tag did not verify
+            raise CipherError("AES-GCM authentication failed") from None
+        return plain.to_bytes()
 
 
 class WaitUntilBackground:
