@@ -293,3 +293,38 @@ def test_rotation_loses_no_credential(emulator, tmp_path):
             delete(server, ADMIN_KEY, credential["id"])
     finally:
         server.stop()
+
+
+def test_a_stream_moves_down_before_its_first_byte(gw, keys, emulator):
+    put(gw, keys["alice"], scope="user", api_key="rejected-alice-stream-1")
+    put(gw, keys["bob"], scope="org", org_id="org_acme", api_key="sk-acme-stream-key-0002")
+    marker = f"stream-{uuid.uuid4().hex}"
+    client = openai.OpenAI(base_url=gw.base_url + "/v1", api_key=keys["alice"], max_retries=0)
+    with client.chat.completions.with_streaming_response.create(
+        model=MODEL, messages=[{"role": "user", "content": marker}], stream=True
+    ) as response:
+        text = "".join(chunk.choices[0].delta.content or "" for chunk in response.parse() if chunk.choices)
+        assert response.headers["x-gateway-key-level"] == "org"
+    assert text and upstream_keys(emulator, marker) == ["rejected-alice-stream-1", "sk-acme-stream-key-0002"]
+
+
+def test_an_env_key_the_provider_rejects_is_the_final_error(emulator, tmp_path):
+    server = GatewayServer(gateway_config(emulator.base_url, GATEWAY_ENCRYPTION_KEY=K1,
+                                          OPENAI_API_KEY="rejected-env-key-00001"), tmp_path / "env.sqlite3").start()
+    try:
+        seed_tenants(server.db_path)
+        alice = server.create_key(name="alice", user_id="usr_alice", org_id="org_acme")
+        put(server, ADMIN_KEY, scope="user", user_id="usr_alice", api_key="rejected-user-key-00002")
+        for expected_keys in (["rejected-user-key-00002", "rejected-env-key-00001"], ["rejected-env-key-00001"]):
+            marker = f"env-{uuid.uuid4().hex}"
+            response = httpx.post(server.base_url + "/v1/chat/completions", timeout=10,
+                                  headers={"authorization": f"Bearer {alice}"},
+                                  json={"model": MODEL, "messages": [{"role": "user", "content": marker}]})
+            assert response.status_code == 502 and response.json()["error"]["code"] == "upstream_auth_failed"
+            assert upstream_keys(emulator, marker) == expected_keys
+            row = server.usage_row(response.headers["x-request-id"])
+            assert (row["key_level"], row["attempts"]) == ("env", len(expected_keys))
+            assert "rejected-env-key-00001" not in response.text
+        assert [c["status"] for c in listed(server, ADMIN_KEY)] == ["invalid"]
+    finally:
+        server.stop()
