@@ -328,3 +328,17 @@ def test_an_env_key_the_provider_rejects_is_the_final_error(emulator, tmp_path):
         assert [c["status"] for c in listed(server, ADMIN_KEY)] == ["invalid"]
     finally:
         server.stop()
+
+
+def test_an_owner_disables_and_reactivates_a_key(gw, keys, emulator):
+    own = put(gw, keys["alice"], scope="user", api_key="sk-alice-toggle-key-001")
+    with as_(gw, keys["alice"]) as alice:
+        disabled = alice.patch(f"/admin/credentials/{own['id']}", json={"status": "disabled"})
+        assert disabled.status_code == 200 and disabled.json()["status"] == "disabled"
+        assert chat(gw, keys["alice"], emulator)[:2] == ("env", [OPENAI_TEST_KEY])
+        assert alice.patch(f"/admin/credentials/{own['id']}", json={"status": "invalid"}).json()["error"][
+            "param"] == "status"
+        assert alice.patch(f"/admin/credentials/{own['id']}", json={"status": "active"}).json()["status"] == "active"
+    assert chat(gw, keys["alice"], emulator)[:2] == ("user", ["sk-alice-toggle-key-001"])
+    with as_(gw, keys["carol"]) as carol:
+        assert carol.patch(f"/admin/credentials/{own['id']}", json={"status": "disabled"}).status_code == 404

@@ -14,6 +14,7 @@ from gateway.crypto.rotation import reseal_batch
 from gateway.errors import ErrorCategory, UpstreamError
 from gateway.pipeline.context import Caller
 from gateway.pipeline.credentials import CredentialResolver
+from gateway.ports import DatabaseError
 from gateway.ports.fakes import FakeClock
 from gateway.providers import registry
 from gateway.settings import Settings
@@ -164,3 +165,36 @@ def test_rotation_counts_rows_whose_key_is_gone(tenants, cipher):
     store(db, Sealer(cipher, f"k1:{K1}"), "system", None, "sk-system")
     outcome = asyncio.run(reseal_batch(db, FakeClock(), Sealer(cipher, f"k2:{K2}"), 10))
     assert outcome == {"current_key_id": "k2", "resealed": 0, "unreadable": 1, "remaining": 1}
+
+
+class CredentialsTableDown:
+    """The database, except that every statement on provider_credentials fails (D1 unavailable)."""
+
+    def __init__(self, db, down: bool = True) -> None:
+        self._db = db
+        self.down = down
+
+    async def query(self, sql, params=()):
+        if self.down and "provider_credentials" in sql:
+            raise DatabaseError("D1_ERROR: unavailable")
+        return await self._db.query(sql, params)
+
+    async def batch(self, statements):
+        return await self._db.batch(statements)
+
+
+def test_an_unreadable_credentials_table_serves_from_env(tenants, cipher):
+    store(tenants, Sealer(cipher, f"k1:{K1}"), "user", "usr_a", "sk-user")
+    res = resolver(CredentialsTableDown(tenants), cipher)
+    assert choose(res).level == "env"
+    assert choose(resolver(tenants, cipher)).level == "user"
+
+
+def test_a_failed_invalid_mark_still_lets_the_request_move_down(tenants, cipher):
+    store(tenants, Sealer(cipher, f"k1:{K1}"), "user", "usr_a", "sk-user")
+    database = CredentialsTableDown(tenants, down=False)
+    res = resolver(database, cipher)
+    chosen = choose(res)
+    database.down = True
+    asyncio.run(res.mark_invalid(chosen, UpstreamError(ErrorCategory.AUTH, "bad key", upstream_status=401)))
+    assert choose(res, after=chosen.rank).level == "env"

@@ -4,7 +4,7 @@ Who may touch which scope (api/admin_access.py's Principal):
 - user: that user (or the system); org: an owner/admin of that org (or the system); tier and system: the system.
 Listing shows what the principal may touch; another tenant's credential answers 404, as if it did not exist.
 The owner sees `status` (active | invalid | disabled), `last_error` and `last_failed_at`: a key the provider
-rejected is marked invalid there (pipeline/key_fallback.py). `POST /admin/credentials/rotate` reseals rows
+rejected is marked invalid there (pipeline/key_fallback.py); PATCH sets `disabled` or `active` again. `POST /admin/credentials/rotate` reseals rows
 still under an old GATEWAY_ENCRYPTION_KEY key id (docs/credentials.md has the runbook).
 """
 
@@ -42,6 +42,14 @@ class CreateCredentialRequest(BaseModel):
     org_id: str | None = Field(default=None, description="org scope: which org")
     tier_id: str | None = Field(default=None, description="tier scope: which tier")
     api_key: str = Field(min_length=1, max_length=4096, description="the provider key; never shown again")
+
+
+class UpdateCredentialRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["active", "disabled"] = Field(
+        description="'disabled' takes the key out of the resolution; 'active' puts it back (also after 'invalid')"
+    )
 
 
 def masked_hint(api_key: str) -> str:
@@ -137,6 +145,21 @@ async def list_credentials(request: Request, provider_id: str | None = Query(Non
         admin_org_ids=principal.admin_org_ids, provider_id=provider_id,
     )
     return json_response({"object": "list", "data": [{"object": "provider_credential", **row} for row in rows]})
+
+
+@router.patch("/{credential_id}", summary="Disable a provider credential, or make it active again")
+async def update_credential(credential_id: str, body: UpdateCredentialRequest, request: Request,
+                            principal: Principal = Depends(admin_principal)) -> Response:
+    gateway = _gateway(request)
+    row = await credentials_sql.get(gateway.ports.database, credential_id)
+    if row is None or not _may_see(principal, row):
+        raise NotFoundError(f"No credential found with id '{credential_id}'.", param="credential_id",
+                            code="credential_not_found")
+    await credentials_sql.set_status(gateway.ports.database, credential_id, body.status,
+                                     utc_text(gateway.ports.clock.now()))
+    gateway.credentials.invalidate()
+    return json_response({"object": "provider_credential", **await credentials_sql.get(gateway.ports.database,
+                                                                                        credential_id)})
 
 
 @router.delete("/{credential_id}", summary="Delete a provider credential")

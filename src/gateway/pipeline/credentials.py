@@ -11,6 +11,7 @@ Stored credentials are decrypted on demand and cached per isolate for `cache_sec
 notices an invalid key when the provider rejects it there too (or when its cache entry expires).
 A stored credential that does not open (its key id left GATEWAY_ENCRYPTION_KEY, or the secret is unset)
 is skipped with an error log, so the request is served by the next level; it is not marked invalid.
+When the database cannot be read, the request is served from the platform level (fail-open, logged).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from gateway.crypto import keyring
 from gateway.crypto.keyring import EncryptionConfigError, Sealer, UnreadableCredential, aad_for
 from gateway.errors import ErrorCategory, UpstreamError
 from gateway.pipeline.context import Caller
-from gateway.ports import Clock, Database, Ports
+from gateway.ports import Clock, Database, DatabaseError, Ports
 from gateway.ports.ai_binding import BINDING_BASE_URL
 from gateway.providers.base import Endpoint, ProviderManifest
 from gateway.settings import Settings, env_prefix
@@ -167,8 +168,12 @@ class CredentialResolver:
         """The provider rejected a stored key: one UPDATE, and this isolate stops using it at once."""
         assert choice.credential_id is not None
         message = _redacted(error, choice)
-        await credentials_sql.mark_invalid(self._db, choice.credential_id, message, utc_text(self._clock.now()))
         self.invalidate()
+        try:
+            await credentials_sql.mark_invalid(self._db, choice.credential_id, message, utc_text(self._clock.now()))
+        except DatabaseError as exc:  # the request can still be served by the next level
+            log.error("provider credential %s could not be marked invalid: %s", choice.credential_id, exc)
+            return
         log.warning("provider credential %s (%s level, provider %s) rejected by the provider; marked invalid",
                     choice.credential_id, choice.level, choice.provider["id"])
 
@@ -180,7 +185,12 @@ class CredentialResolver:
         if any(entry is None for entry in cached):
             found: dict[tuple[str, str], _Stored] = {}
             user_id, org_id, tier_id = (caller.user_id, caller.org_id, caller.tier_id) if caller else (None,) * 3
-            for row in await credentials_sql.active_for(self._db, provider_id, user_id, org_id, tier_id):
+            try:
+                rows = await credentials_sql.active_for(self._db, provider_id, user_id, org_id, tier_id)
+            except DatabaseError as exc:  # fail open to the platform level (the answer says `env`), not cached
+                log.error("provider credentials for %s could not be read, serving from env: %s", provider_id, exc)
+                return []
+            for row in rows:
                 found[(row["scope"], credentials_sql.owner_of(row) or "")] = _Stored(row)
             cached = []
             for level, owner in owners:

@@ -94,6 +94,12 @@ async def mark_invalid(db: Database, credential_id: str, error: str, now: str) -
     )
 
 
+async def set_status(db: Database, credential_id: str, status: str, now: str) -> None:
+    """An owner's choice (active | disabled); the last failure stays on record."""
+    await db.query("UPDATE provider_credentials SET status = ?, updated_at = ? WHERE id = ?",
+                   (status, now, credential_id))
+
+
 async def not_under(db: Database, key_id: str, limit: int) -> list[dict[str, Any]]:
     """Rows sealed by another key than `key_id` (what a rotation still has to reseal), oldest first."""
     result = await db.query(
