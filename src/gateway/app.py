@@ -13,8 +13,9 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from gateway.api import (
-    admin, admin_credentials, chat, embeddings, errors, health, images, messages, models, speech, transcriptions, videos,
+    admin, chat, embeddings, errors, health, images, messages, models, speech, transcriptions, videos,
 )
+from gateway.api import admin_credentials
 from gateway.api.asgi_io import send_json
 from gateway.core import Gateway
 from gateway.errors import MethodNotAllowedError
