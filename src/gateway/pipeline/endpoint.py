@@ -10,6 +10,7 @@ from gateway.errors import GatewayError
 from gateway.pipeline import accounting
 from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.key_policy import enforce_key_policy
 from gateway.pipeline.targeting import target_adapter
 from gateway.ports import HttpClient, Ports, Timeouts
 from gateway.ports.ai_binding import AiBindingHttp
@@ -44,6 +45,7 @@ class EndpointPipeline:
             self._catalog, self._settings, ctx, modality=modality, capability=capability, label=label,
             ai_binding=self._ai_http is not None,
         )
+        enforce_key_policy(ctx.caller, ctx.target)  # the key's allowed models/providers, before any upstream call
         http = self._ai_http if ctx.key_level == "binding" and self._ai_http is not None else self._ports.http
         return Route(adapter, endpoint, http)
 
