@@ -449,3 +449,24 @@ def test_the_admin_api_is_in_the_openapi_schema(gateway):
     key_schema = schema["components"]["schemas"]["KeyOut"]["properties"]
     assert "key_hash" not in key_schema and "prefix" in key_schema
     assert schema["components"]["schemas"]["ErrorBody"]["properties"]["param"]
+
+
+def test_an_org_key_acts_in_its_org_only(gateway, world):
+    """Alice owns A; an org key of hers for A must not reach org B when she also administers B, nor
+    carry system powers when she is a system admin."""
+    with gateway.admin() as system:
+        system.put(f"/admin/orgs/{world.org_b}/members/{world.alice.user_id}", json={"role": "admin"})
+        system.patch(f"/admin/users/{world.alice.user_id}", json={"is_system_admin": True})
+    try:
+        with client(gateway, world.alice.key) as alice:
+            org_key = alice.post("/admin/keys", json={"org_id": world.org_a, "name": "alice@A"}).json()
+            assert alice.get(f"/admin/orgs/{world.org_b}/members").status_code == 200  # personal key: both
+        with client(gateway, org_key["key"]) as scoped:
+            assert scoped.get(f"/admin/orgs/{world.org_a}/members").status_code == 200
+            assert error_of(scoped.get(f"/admin/orgs/{world.org_b}/members"), 404)["param"] == "org_id"
+            assert scoped.get("/admin/me").json()["memberships"] == {world.org_a: "owner"}
+            assert error_of(scoped.get("/admin/providers"), 403)["code"] == "system_admin_only"
+    finally:
+        with gateway.admin() as system:
+            system.patch(f"/admin/users/{world.alice.user_id}", json={"is_system_admin": False})
+            system.delete(f"/admin/orgs/{world.org_b}/members/{world.alice.user_id}")

@@ -6,6 +6,7 @@
   members' keys, its credentials, its usage and limits).
 - A user: any gateway key that belongs to a user. Their own keys, credentials and usage only.
 A gateway key without a user (an app key made by the system) is no admin principal: 403.
+A key scoped to an org acts in that org only (its user's role there; no other org, no system powers).
 
 Anything another tenant owns answers 404, as if it did not exist, so ids cannot be probed.
 """
@@ -83,6 +84,11 @@ async def admin_principal(request: Request) -> Principal:
     if facts is None:
         raise PermissionDeniedError("This gateway key's user no longer exists.", code="not_an_admin_principal")
     is_system_admin, roles = facts
+    if caller.org_id is not None:
+        # A key scoped to an org acts in that org only: its user's role there, no other org, no system powers
+        # (a leaked org key cannot reach beyond its org).
+        scoped = {caller.org_id: roles[caller.org_id]} if caller.org_id in roles else {}
+        return Principal(system=False, user_id=caller.user_id, key_id=caller.key_id, org_roles=scoped)
     return Principal(system=is_system_admin, user_id=caller.user_id, key_id=caller.key_id, org_roles=roles)
 
 

@@ -31,11 +31,11 @@ router = APIRouter(prefix="/admin", tags=["Admin: keys"])
 async def create_key(body: CreateKeyRequest, request: Request, principal: Principal = Depends(admin_principal)) -> Response:
     db = gateway_of(request).ports.database
     fields = body.model_dump(exclude_unset=True)
-    if not principal.system:
-        if fields.get("tier_id") is not None:
-            raise PermissionDeniedError("Only a system admin may set a key's tier.", param="tier_id",
-                                        code="system_admin_only")
-        fields["user_id"] = fields.get("user_id") or principal.user_id
+    if not principal.system and fields.get("tier_id") is not None:
+        raise PermissionDeniedError("Only a system admin may set a key's tier.", param="tier_id",
+                                    code="system_admin_only")
+    if fields.get("user_id") is None and principal.user_id is not None:
+        fields["user_id"] = principal.user_id  # the caller's own key (only the admin secret makes app keys)
     await _check_owner(db, principal, fields.get("user_id"), fields.get("org_id"))
     if fields.get("tier_id") is not None:
         await require_tier(db, fields["tier_id"])
