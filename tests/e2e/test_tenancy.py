@@ -350,6 +350,9 @@ def test_a_restricted_key_gets_403_naming_model_on_every_route(gateway, emulator
     error = refused.value.response.json()["error"]
     assert error["param"] == "model" and error["code"] == "model_not_allowed" and error["type"] == "permission_error"
     assert upstream_calls(emulator) == before  # refused before any upstream call
+    row = gateway.usage_row(refused.value.response.headers["x-request-id"])  # the owner sees the refusal
+    assert (row["status"], row["http_status"], row["error_type"]) == ("error", 403, "permission_error")
+    assert not row["cost_usd"] and row["user_id"] == world.dave.user_id
 
 
 def test_the_allowed_models_still_work_and_patch_applies_at_once(gateway, world):
