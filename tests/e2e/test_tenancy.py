@@ -407,11 +407,14 @@ def test_tiers_are_readable_by_everyone_and_editable_by_the_system(gateway, worl
         tiers = {row["id"]: row for row in bob.get("/admin/tiers").json()["data"]}
         assert tiers["free"]["daily_request_limit"] == 10 and tiers["business"]["daily_request_limit"] is None
         assert tiers["business"]["pay_as_you_go"] is True
+        assert bob.get("/admin/tiers/personal").json()["daily_request_limit"] == 100
+        assert error_of(bob.get("/admin/tiers/platinum"), 404)["param"] == "tier_id"
     with gateway.admin() as system:
         changed = system.patch("/admin/tiers/personal", json={"daily_request_limit": 150})
         try:
             assert changed.status_code == 200 and changed.json()["daily_request_limit"] == 150
-            assert {r["id"]: r for r in system.get("/admin/tiers").json()["data"]}["personal"]["daily_request_limit"] == 150
+            assert system.get("/admin/tiers/personal").json()["daily_request_limit"] == 150
+            assert system.patch("/admin/tiers/personal", json={}).json()["daily_request_limit"] == 150
         finally:
             system.patch("/admin/tiers/personal", json={"daily_request_limit": 100})
         assert error_of(system.patch("/admin/tiers/platinum", json={"daily_request_limit": 1}), 404)["param"] == "tier_id"

@@ -157,6 +157,11 @@ async def list_tiers(db: Database) -> list[dict[str, Any]]:
     return result.rows
 
 
+async def get_tier(db: Database, tier_id: str) -> dict[str, Any] | None:
+    result = await db.query(f"SELECT {TIER_COLUMNS} FROM tiers WHERE id = ?", (tier_id,))
+    return result.rows[0] if result.rows else None
+
+
 async def update_tier(db: Database, tier_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
     return await _update(db, "tiers", TIER_COLUMNS, tier_id, fields)
 

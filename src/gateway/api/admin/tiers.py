@@ -22,6 +22,14 @@ async def list_tiers(request: Request, principal: Principal = Depends(admin_prin
     return json_response(listing([as_bools(row, "pay_as_you_go") for row in rows]))
 
 
+@router.get("/tiers/{tier_id}", response_model=TierOut, summary="One tier", responses=error_responses(401, 403, 404))
+async def get_tier(tier_id: str, request: Request, principal: Principal = Depends(admin_principal)) -> Response:
+    row = await tenants.get_tier(gateway_of(request).ports.database, tier_id)
+    if row is None:
+        raise not_found("tier", tier_id, "tier_id")
+    return json_response(as_bools(row, "pay_as_you_go"))
+
+
 @router.patch("/tiers/{tier_id}", response_model=TierOut,
               summary="Change a tier's limits (system); daily_request_limit null = unlimited",
               responses=error_responses(400, 401, 403, 404))
@@ -32,10 +40,7 @@ async def update_tier(tier_id: str, body: UpdateTierRequest, request: Request,
     refuse_nulls(fields, ("name", "pay_as_you_go"))
     if "pay_as_you_go" in fields:
         fields["pay_as_you_go"] = int(fields["pay_as_you_go"])
-    if fields:
-        row = await tenants.update_tier(db, tier_id, fields)
-    else:
-        row = next((tier for tier in await tenants.list_tiers(db) if tier["id"] == tier_id), None)
+    row = await tenants.update_tier(db, tier_id, fields) if fields else await tenants.get_tier(db, tier_id)
     if row is None:
         raise not_found("tier", tier_id, "tier_id")
     return json_response(as_bools(row, "pay_as_you_go"))
