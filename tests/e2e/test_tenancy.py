@@ -476,3 +476,15 @@ def test_an_org_key_acts_in_its_org_only(gateway, world):
         with gateway.admin() as system:
             system.patch(f"/admin/users/{world.alice.user_id}", json={"is_system_admin": False})
             system.delete(f"/admin/orgs/{world.org_b}/members/{world.alice.user_id}")
+
+
+def test_a_restricted_key_is_refused_on_the_messages_route_too(gateway, emulator, world):
+    with client(gateway, world.dave.key) as dave:
+        key = dave.post("/admin/keys", json={"allowed_providers": ["anthropic"]}).json()["key"]
+    before = upstream_calls(emulator)
+    response = httpx.post(gateway.base_url + "/v1/messages", headers={"x-api-key": key},
+                          json={"model": "openai/gpt-4o-mini", "max_tokens": 16,
+                                "messages": [{"role": "user", "content": "x"}]})
+    assert response.status_code == 403  # in the Anthropic envelope on this route
+    assert response.json()["error"]["type"] == "permission_error"
+    assert upstream_calls(emulator) == before
