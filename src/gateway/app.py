@@ -48,7 +48,7 @@ class GatewayApp:
         self._asgi = CORSMiddleware(
             self._dispatch,
             allow_origins=list(settings.cors_allow_origins),
-            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=list(settings.cors_allow_headers),
             expose_headers=GATEWAY_HEADERS,
             max_age=600,

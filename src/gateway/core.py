@@ -29,7 +29,9 @@ class Gateway:
     def __init__(self, ports: Ports, settings: Settings) -> None:
         self.ports = ports
         self.settings = settings
-        self.authenticator = KeyAuthenticator(ports.database, ports.clock, settings.key_cache_seconds)
+        self.authenticator = KeyAuthenticator(
+            ports.database, ports.clock, settings.key_cache_seconds, background=ports.background
+        )
         self.catalog = CatalogCache(ports.database, ports.clock, settings.catalog_cache_seconds)
         self.credentials = CredentialResolver.for_ports(ports, settings)  # one key cache for every pipeline
         self.chat = ChatPipeline(ports, settings, self.catalog, credentials=self.credentials)

@@ -143,13 +143,14 @@ def test_the_adapter_also_works_on_the_unwrapped_binding(worker):
 
 # --- the storage modules, unchanged, on D1 --------------------------------------------------------
 
-def test_keys_are_created_found_by_hash_and_authenticated(db):
+def test_keys_are_created_found_by_prefix_and_hash_and_authenticated(db):
     raw_key = keys_sql.generate_key()
     stored = run(keys_sql.create(db, "key_1", raw_key, {"name": "ci", "tier_id": None}))
-    assert stored["id"] == "key_1" and stored["name"] == "ci" and stored["prefix"] == raw_key[:11]
-    record = run(keys_sql.find_by_hash(db, keys_sql.hash_key(raw_key)))
+    assert stored["id"] == "key_1" and stored["name"] == "ci" and stored["prefix"] == raw_key[:15]
+    assert "key_hash" not in stored
+    record = run(keys_sql.find_by_key(db, raw_key))
     assert record is not None and record.id == "key_1" and record.status == "active"
-    assert run(keys_sql.find_by_hash(db, keys_sql.hash_key("gw-unknown"))) is None
+    assert run(keys_sql.find_by_key(db, raw_key[:15] + "x" * 31)) is None  # same prefix, other key
 
     caller = run(KeyAuthenticator(db, FakeClock(), 10).authenticate(raw_key))
     assert caller.key_id == "key_1"

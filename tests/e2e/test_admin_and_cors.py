@@ -9,11 +9,14 @@ import httpx
 import openai
 
 
-def test_admin_endpoints_need_the_admin_key(gateway, api_key):
-    for headers in ({}, {"authorization": f"Bearer {api_key}"}, {"authorization": "Bearer nope"}):
+def test_admin_endpoints_need_an_admin_principal(gateway, api_key):
+    for headers in ({}, {"authorization": "Bearer nope"}):
         response = httpx.post(gateway.base_url + "/admin/keys", json={}, headers=headers)
         assert response.status_code == 401
         assert response.json()["error"]["type"] == "authentication_error"
+    # A user-less app key authenticates, but it is nobody to the admin API.
+    response = httpx.post(gateway.base_url + "/admin/keys", json={}, headers={"authorization": f"Bearer {api_key}"})
+    assert response.status_code == 403 and response.json()["error"]["code"] == "not_an_admin_principal"
 
 
 def test_new_key_is_shown_once_and_stored_as_a_hash(gateway):

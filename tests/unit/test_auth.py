@@ -83,15 +83,15 @@ def revoke(db, key_id: str = "key_1") -> None:
 
 def test_valid_key_names_its_owner(db, auth):
     asyncio.run(db.query("INSERT INTO users (id, email) VALUES ('u1', 'a@example.com')"))
-    create_key(db, "gw-valid", user_id="u1", tier_id="professional")
-    assert authenticate(auth, "gw-valid") == Caller(key_id="key_1", user_id="u1", org_id=None, tier_id="professional")
+    create_key(db, "gw-valid-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", user_id="u1", tier_id="professional")
+    assert authenticate(auth, "gw-valid-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk") == Caller(key_id="key_1", user_id="u1", org_id=None, tier_id="professional")
 
 
 def test_the_key_is_stored_only_as_its_hash(db):
-    create_key(db, "gw-secret-value")
+    create_key(db, "gw-secret-value-kkkkkkkkkkkkkkkkkkkkkkkkk")
     row = asyncio.run(db.query("SELECT * FROM gateway_keys")).rows[0]
-    assert "gw-secret-value" not in row.values()
-    assert row["key_hash"] == keys.hash_key("gw-secret-value")
+    assert "gw-secret-value-kkkkkkkkkkkkkkkkkkkkkkkkk" not in row.values()
+    assert row["key_hash"] == keys.hash_key("gw-secret-value-kkkkkkkkkkkkkkkkkkkkkkkkk")
 
 
 def test_missing_key(auth):
@@ -99,67 +99,67 @@ def test_missing_key(auth):
 
 
 def test_unknown_key(db, auth):
-    create_key(db, "gw-valid")
-    error = rejection(auth, "gw-valid-but-not-quite")
+    create_key(db, "gw-valid-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")
+    error = rejection(auth, "gw-valid-but-not-quite-kkkkkkkkkkkkkkkkkk")
     assert error.code == "invalid_api_key"
 
 
 def test_revoked_key(db, auth):
-    create_key(db, "gw-revoked")
+    create_key(db, "gw-revoked-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")
     revoke(db)
-    assert rejection(auth, "gw-revoked").code == "revoked_api_key"
+    assert rejection(auth, "gw-revoked-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkk").code == "revoked_api_key"
 
 
 def test_expired_key(db, auth, clock):
-    create_key(db, "gw-old", expires_at=utc_text(clock.now() - 1))
-    assert rejection(auth, "gw-old").code == "expired_api_key"
+    create_key(db, "gw-old-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", expires_at=utc_text(clock.now() - 1))
+    assert rejection(auth, "gw-old-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk").code == "expired_api_key"
 
 
 def test_key_expiring_later_works_until_then_even_when_cached(db, auth, clock):
-    create_key(db, "gw-soon", expires_at=utc_text(clock.now() + 5))
-    assert authenticate(auth, "gw-soon").key_id == "key_1"
+    create_key(db, "gw-soon-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", expires_at=utc_text(clock.now() + 5))
+    assert authenticate(auth, "gw-soon-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk").key_id == "key_1"
     clock.advance(4.9)
-    assert authenticate(auth, "gw-soon").key_id == "key_1"
+    assert authenticate(auth, "gw-soon-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk").key_id == "key_1"
     clock.advance(0.1)  # still within the cache TTL: expiry is checked on every request
-    assert rejection(auth, "gw-soon").code == "expired_api_key"
+    assert rejection(auth, "gw-soon-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk").code == "expired_api_key"
 
 
 def test_cache_serves_a_revoked_key_within_its_ttl_and_not_after(db, auth, clock):
-    create_key(db, "gw-cached")
-    authenticate(auth, "gw-cached")
+    create_key(db, "gw-cached-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")
+    authenticate(auth, "gw-cached-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")
     revoke(db)  # in the database, as another isolate would
     clock.advance(TTL - 0.001)
-    assert authenticate(auth, "gw-cached").key_id == "key_1"
+    assert authenticate(auth, "gw-cached-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk").key_id == "key_1"
     clock.advance(0.001)
-    assert rejection(auth, "gw-cached").code == "revoked_api_key"
+    assert rejection(auth, "gw-cached-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk").code == "revoked_api_key"
 
 
 def test_cache_answers_without_the_database(db, auth, clock):
-    create_key(db, "gw-cached")
-    authenticate(auth, "gw-cached")
+    create_key(db, "gw-cached-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")
+    authenticate(auth, "gw-cached-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")
     asyncio.run(db.query("DELETE FROM gateway_keys"))
-    assert authenticate(auth, "gw-cached").key_id == "key_1"
+    assert authenticate(auth, "gw-cached-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk").key_id == "key_1"
     clock.advance(TTL)
-    assert rejection(auth, "gw-cached").code == "invalid_api_key"
+    assert rejection(auth, "gw-cached-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk").code == "invalid_api_key"
 
 
 def test_forget_makes_a_revocation_effective_at_once(db, auth):
-    create_key(db, "gw-forget")
-    authenticate(auth, "gw-forget")
+    create_key(db, "gw-forget-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")
+    authenticate(auth, "gw-forget-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")
     revoke(db)
-    auth.forget(keys.hash_key("gw-forget"))
-    assert rejection(auth, "gw-forget").code == "revoked_api_key"
+    auth.forget(keys.hash_key("gw-forget-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"))
+    assert rejection(auth, "gw-forget-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk").code == "revoked_api_key"
 
 
 def test_unknown_keys_are_not_cached_so_a_new_key_works_at_once(db, auth):
-    rejection(auth, "gw-new")
-    create_key(db, "gw-new")
-    assert authenticate(auth, "gw-new").key_id == "key_1"
+    rejection(auth, "gw-new-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")
+    create_key(db, "gw-new-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")
+    assert authenticate(auth, "gw-new-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk").key_id == "key_1"
 
 
 def test_zero_ttl_disables_the_cache(db, clock):
     auth = KeyAuthenticator(db, clock, cache_seconds=0)
-    create_key(db, "gw-nocache")
-    authenticate(auth, "gw-nocache")
+    create_key(db, "gw-nocache-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")
+    authenticate(auth, "gw-nocache-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkk")
     revoke(db)
-    assert rejection(auth, "gw-nocache").code == "revoked_api_key"
+    assert rejection(auth, "gw-nocache-kkkkkkkkkkkkkkkkkkkkkkkkkkkkkk").code == "revoked_api_key"

@@ -6,6 +6,7 @@
   members' keys, its credentials, its usage and limits).
 - A user: any gateway key that belongs to a user. Their own keys, credentials and usage only.
 A gateway key without a user (an app key made by the system) is no admin principal: 403.
+A key scoped to an org acts in that org only (its user's role there; no other org, no system powers).
 
 Anything another tenant owns answers 404, as if it did not exist, so ids cannot be probed.
 """
@@ -18,7 +19,7 @@ from typing import Mapping
 from fastapi import Request
 
 from gateway.core import Gateway
-from gateway.errors import AuthenticationError, PermissionDeniedError
+from gateway.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from gateway.pipeline.auth import extract_key
 from gateway.storage import tenants
 
@@ -45,6 +46,22 @@ class Principal:
     def admin_org_ids(self) -> tuple[str, ...]:
         return tuple(org for org, role in self.org_roles.items() if role in ORG_ADMIN_ROLES)
 
+    @property
+    def member_org_ids(self) -> tuple[str, ...]:
+        return tuple(self.org_roles)
+
+    def can_see_key(self, key: Mapping[str, object]) -> bool:
+        """Their own keys, and the keys scoped to an org they administer."""
+        return self.is_user(key.get("user_id")) or self.can_admin_org(key.get("org_id"))  # type: ignore[arg-type]
+
+    def can_limit_key(self, key: Mapping[str, object]) -> bool:
+        """Who may change a key's limits: an org key's org admins (its user may not lift what they set),
+        a personal key's user."""
+        org_id = key.get("org_id")
+        if org_id is not None:
+            return self.can_admin_org(org_id)  # type: ignore[arg-type]
+        return self.is_user(key.get("user_id"))  # type: ignore[arg-type]
+
 
 SYSTEM = Principal(system=True)
 
@@ -67,7 +84,31 @@ async def admin_principal(request: Request) -> Principal:
     if facts is None:
         raise PermissionDeniedError("This gateway key's user no longer exists.", code="not_an_admin_principal")
     is_system_admin, roles = facts
+    if caller.org_id is not None:
+        # A key scoped to an org acts in that org only: its user's role there, no other org, no system powers
+        # (a leaked org key cannot reach beyond its org).
+        scoped = {caller.org_id: roles[caller.org_id]} if caller.org_id in roles else {}
+        return Principal(system=False, user_id=caller.user_id, key_id=caller.key_id, org_roles=scoped)
     return Principal(system=is_system_admin, user_id=caller.user_id, key_id=caller.key_id, org_roles=roles)
+
+
+def not_found(kind: str, object_id: str, param: str) -> NotFoundError:
+    """The answer for a missing object and for another tenant's alike."""
+    return NotFoundError(f"No {kind} with id '{object_id}'.", param=param, code=f"{kind}_not_found")
+
+
+def require_org_member(principal: Principal, org_id: str) -> None:
+    if not principal.is_member(org_id):
+        raise not_found("organization", org_id, "org_id")
+
+
+def require_org_admin(principal: Principal, org_id: str) -> None:
+    """404 for an org the principal is not in; 403 for a plain member (they know the org exists)."""
+    require_org_member(principal, org_id)
+    if not principal.can_admin_org(org_id):
+        raise PermissionDeniedError(
+            f"Only an owner or admin of organization '{org_id}' may do this.", param="org_id", code="org_admin_only"
+        )
 
 
 async def system_principal(request: Request) -> Principal:

@@ -119,23 +119,6 @@ def _embeddings_input_problem(value: Any) -> str | None:
     return shape
 
 
-class CreateKeyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(default=None, max_length=200)
-    user_id: str | None = None
-    org_id: str | None = None
-    tier_id: str | None = None
-    expires_at: str | None = Field(default=None, description="ISO 8601 time, UTC if no offset is given")
-    requests_per_day: int | None = Field(default=None, ge=0)
-    daily_budget_usd: float | None = Field(default=None, ge=0)
-    monthly_budget_usd: float | None = Field(default=None, ge=0)
-    allowed_models: list[str] | None = None
-    allowed_providers: list[str] | None = None
-    default_strategy: str | None = None
-    metadata: dict[str, Any] | None = None
-
-
 class CreateProviderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -9,6 +9,7 @@ from gateway.errors import ErrorCategory, UpstreamError
 from gateway.pipeline.catalog import CatalogCache, require_modality
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.credentials import CredentialResolver, KeyChoice
+from gateway.pipeline.key_policy import enforce_key_policy
 from gateway.providers import registry
 
 
@@ -28,6 +29,7 @@ async def target_adapter(
     catalog = await catalog_cache.get()
     ctx.target = target = catalog.resolve(ctx.requested_model)
     require_modality(target, modality, label)
+    enforce_key_policy(ctx.caller, target)  # the key's allowed models/providers: before a key is even resolved
     manifest = registry.get(target.adapter)
     adapter = getattr(manifest, capability, None) if manifest is not None else None
     if adapter is None:

@@ -32,3 +32,29 @@ async def insert_many(db: Database, rows: list[dict[str, Any]]) -> None:
 async def newest(db: Database, limit: int) -> list[dict[str, Any]]:
     result = await db.query("SELECT * FROM usage_log ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
     return result.rows
+
+
+async def newest_visible(
+    db: Database, *, everything: bool, user_id: str | None, org_ids: tuple[str, ...],
+    filters: dict[str, Any], limit: int,
+) -> list[dict[str, Any]]:
+    """The newest rows a principal may see: all (system), else its own (user_id) and its orgs' (org_ids);
+    `filters` narrows by since (created_at >=), model (model_id) and key_id."""
+    where: list[str] = []
+    params: list[Any] = []
+    if not everything:
+        mine = ["user_id = ?"] if user_id is not None else []
+        if org_ids:
+            mine.append(f"org_id IN ({', '.join('?' for _ in org_ids)})")
+        where.append(f"({' OR '.join(mine) or '0'})")
+        params.extend([user_id] if user_id is not None else [])
+        params.extend(org_ids)
+    for name, condition in (("since", "created_at >= ?"), ("model", "model_id = ?"), ("key_id", "key_id = ?")):
+        if filters.get(name) is not None:
+            where.append(condition)
+            params.append(filters[name])
+    clause = f"WHERE {' AND '.join(where)} " if where else ""
+    result = await db.query(
+        f"SELECT * FROM usage_log {clause}ORDER BY created_at DESC, rowid DESC LIMIT ?", [*params, limit]
+    )
+    return result.rows
