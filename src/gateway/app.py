@@ -15,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from gateway.api import (
     admin, chat, embeddings, errors, health, images, messages, models, speech, transcriptions, videos,
 )
+from gateway.api import admin_neurons
 from gateway.api.asgi_io import send_json
 from gateway.core import Gateway
 from gateway.errors import MethodNotAllowedError
@@ -76,7 +77,7 @@ def create_app(ports: Ports, settings: Settings) -> GatewayApp:
     )
     gateway = Gateway(ports, settings)
     api.state.gateway = gateway
-    for module in (models, health, admin, videos):
+    for module in (models, health, admin, videos, admin_neurons):
         api.include_router(module.router)
     errors.install(api)
     _document_hot_routes(api)

@@ -8,7 +8,9 @@ from typing import Any
 
 from gateway.errors import GatewayError
 from gateway.pipeline import accounting
+from gateway.pipeline.budgets import BudgetGuard
 from gateway.pipeline.catalog import CatalogCache
+from gateway.pipeline.neurons import NeuronGuard
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.targeting import target_adapter
 from gateway.ports import HttpClient, Ports, Timeouts
@@ -37,6 +39,8 @@ class EndpointPipeline:
         self._usage = usage or accounting.UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds)
         self._timeouts = Timeouts(connect=settings.connect_timeout_seconds, total=settings.upstream_timeout_seconds)
         self._ai_http = AiBindingHttp(ports.ai) if ports.ai is not None else None
+        self._budgets = BudgetGuard(ports, settings)
+        self._neurons = NeuronGuard(ports, settings)
 
     async def route(self, ctx: RequestContext, *, modality: str, capability: str, label: str) -> Route:
         """Resolve ctx.requested_model to its provider's adapter for `capability` (targeting.py)."""
@@ -44,6 +48,9 @@ class EndpointPipeline:
             self._catalog, self._settings, ctx, modality=modality, capability=capability, label=label,
             ai_binding=self._ai_http is not None,
         )
+        # Every route resolves here, so no route reaches a provider past a spent budget (budgets.py, neurons.py).
+        await self._budgets.check(ctx)
+        await self._neurons.check(ctx)
         http = self._ai_http if ctx.key_level == "binding" and self._ai_http is not None else self._ports.http
         return Route(adapter, endpoint, http)
 

@@ -21,13 +21,12 @@ from urllib.parse import urljoin, urlsplit
 from gateway.errors import ErrorCategory, GatewayError, InvalidRequestError, NotFoundError, UpstreamError
 from gateway.pipeline.context import Caller, RequestContext
 from gateway.pipeline.endpoint import EndpointPipeline, Route
-from gateway.pipeline import video_jobs
+from gateway.pipeline import accounting, video_jobs
 from gateway.pipeline.speech import MediaStreamResult
 from gateway.pipeline.upstream import open_response, read_json
 from gateway.ports import DatabaseError, UpstreamResponse
 from gateway.providers.base import UpstreamRequest, VideoJobState
 from gateway.storage import jobs as jobs_sql
-from gateway.storage import usage as usage_sql
 from gateway.timefmt import utc_text
 
 log = logging.getLogger("gateway.video")
@@ -196,7 +195,7 @@ class VideoPipeline(EndpointPipeline):
         except GatewayError:  # the provider left the catalog since: the row is kept, unpriced
             entry = None
         try:
-            await usage_sql.insert(db, video_jobs.usage_row(job, entry))
+            await accounting.write_rows(db, [video_jobs.usage_row(job, entry)])  # the row and its spend, together
         except DatabaseError as exc:
             if "UNIQUE" in str(exc):  # the row is there already: billed, whatever the flag said
                 return

@@ -32,3 +32,7 @@ async def insert_many(db: Database, rows: list[dict[str, Any]]) -> None:
 async def newest(db: Database, limit: int) -> list[dict[str, Any]]:
     result = await db.query("SELECT * FROM usage_log ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
     return result.rows
+
+
+def insert_statement(row: dict[str, Any]) -> Statement:
+    return Statement(_INSERT_USAGE, [row.get(column) for column in USAGE_COLUMNS])
