@@ -205,8 +205,8 @@ def test_a_budget_not_yet_spent_lets_requests_through(server):
     assert call_route(server, key, "chat", "plenty left").status_code == 200
 
 
-def test_a_billed_video_adds_to_the_spend(server):
-    key = server.create_key(name="video-spender")
+def test_a_billed_video_adds_to_the_spend_and_stays_reachable_past_the_budget(server, emulator):
+    key = server.create_key(name="video-spender", daily_budget_usd=0.01)
     headers = {"authorization": f"Bearer {key}"}
     created = httpx.post(server.base_url + "/v1/videos", headers=headers, timeout=10,
                          json={"model": "openai/sora-2", "prompt": f"A boat {uuid.uuid4().hex} [[emulator:polls=1]]"})
@@ -218,3 +218,11 @@ def test_a_billed_video_adds_to_the_spend(server):
     assert len(billed) == 1 and billed[0]["cost_usd"] > 0
     assert spend(server, f"key:{key_id}", today()) == pytest.approx(billed[0]["cost_usd"])
     assert spend(server, f"key:{key_id}", this_month()) == pytest.approx(billed[0]["cost_usd"])
+    # Its own bill spent the budget: the job it paid for can still be read and downloaded, nothing new starts.
+    video_id = created.json()["id"]
+    assert httpx.get(server.base_url + f"/v1/videos/{video_id}", headers=headers).json()["status"] == "completed"
+    content = httpx.get(server.base_url + f"/v1/videos/{video_id}/content", headers=headers, timeout=10)
+    assert content.status_code == 200 and content.headers["content-type"] == "video/mp4"
+    marker = uuid.uuid4().hex
+    assert call_route(server, key, "video", marker).status_code == 402
+    assert seen(emulator, marker) == 0

@@ -42,15 +42,20 @@ class EndpointPipeline:
         self._budgets = BudgetGuard(ports, settings)
         self._neurons = NeuronGuard(ports, settings)
 
-    async def route(self, ctx: RequestContext, *, modality: str, capability: str, label: str) -> Route:
-        """Resolve ctx.requested_model to its provider's adapter for `capability` (targeting.py)."""
+    async def route(
+        self, ctx: RequestContext, *, modality: str, capability: str, label: str, starts_work: bool = True
+    ) -> Route:
+        """Resolve ctx.requested_model to its provider's adapter for `capability` (targeting.py). A request
+        that starts provider work (`starts_work`: all but the status and content of a job already paid
+        for) must fit the caller's budgets and the Workers AI neuron budget first."""
         adapter, endpoint = await target_adapter(
             self._catalog, self._settings, ctx, modality=modality, capability=capability, label=label,
             ai_binding=self._ai_http is not None,
         )
         # Every route resolves here, so no route reaches a provider past a spent budget (budgets.py, neurons.py).
-        await self._budgets.check(ctx)
-        await self._neurons.check(ctx)
+        if starts_work:
+            await self._budgets.check(ctx)
+            await self._neurons.check(ctx)
         http = self._ai_http if ctx.key_level == "binding" and self._ai_http is not None else self._ports.http
         return Route(adapter, endpoint, http)
 

@@ -40,7 +40,7 @@ class VideoPipeline(EndpointPipeline):
     async def create(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
         """Start a provider job for a validated request; answers the queued video object."""
         ctx.requested_model = body["model"]
-        route = await self._route(ctx)
+        route = await self._route(ctx, starts_work=True)
         seconds, size = route.adapter.job_shape(body, ctx.target.upstream_model)
         request = route.adapter.build_create(body, ctx.target.upstream_model, route.endpoint)
         response = await open_response(route.http, self._ports.clock, ctx, route.adapter, request, self._timeouts)
@@ -144,8 +144,11 @@ class VideoPipeline(EndpointPipeline):
                             "URL that is not fetched", code="untrusted_download_host",
                             provider=ctx.target.provider_id if ctx.target else "")
 
-    async def _route(self, ctx: RequestContext) -> Route:
-        return await self.route(ctx, modality="video", capability="video", label="video generation")
+    async def _route(self, ctx: RequestContext, *, starts_work: bool = False) -> Route:
+        """Only a create starts provider work (and must fit the budgets); polls and downloads of a job
+        already started never do, so a budget spent by its own bill cannot strand it."""
+        return await self.route(ctx, modality="video", capability="video", label="video generation",
+                                starts_work=starts_work)
 
     async def _owned(self, ctx: RequestContext, job_id: str) -> dict[str, Any]:
         assert ctx.caller is not None
