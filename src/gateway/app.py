@@ -25,6 +25,7 @@ from gateway.settings import Settings
 GATEWAY_HEADERS = [
     "x-request-id", "x-gateway-provider", "x-gateway-model", "x-gateway-overhead-ms", "x-gateway-key-level",
     "retry-after", "request-id",  # request-id: the Anthropic SDK's name for it (/v1/messages)
+    "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",  # daily request limits (docs/limits.md)
 ]
 
 HotHandler = Callable[[Gateway, dict, Any, Any], Awaitable[None]]

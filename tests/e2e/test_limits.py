@@ -107,6 +107,15 @@ def test_every_answer_of_a_limited_caller_carries_the_headers(server):
     assert messages.headers["x-ratelimit-remaining"] == "96"
 
 
+def test_browsers_may_read_the_headers(server):
+    key = server.create_key(name="browser", tier_id="personal")
+    response = httpx.post(server.base_url + "/v1/chat/completions", timeout=10,
+                          headers={"authorization": f"Bearer {key}", "origin": "https://app.example.com"},
+                          json={"model": CHAT_MODEL, "messages": [{"role": "user", "content": "cors"}]})
+    exposed = {name.strip() for name in response.headers["access-control-expose-headers"].split(",")}
+    assert {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after"} <= exposed
+
+
 def test_an_unlimited_tier_writes_no_counter_and_sends_no_headers(server):
     key = server.create_key(name="business", tier_id="business")
     response = chat(server, key)

@@ -165,3 +165,20 @@ def test_a_batch_of_rows_adds_one_upsert_per_counter(db):
     day = asyncio.run(db.query("SELECT day, model_id, neurons, requests FROM neuron_usage")).rows
     assert day == [{"day": "2023-11-15", "model_id": "workers-ai/@cf/x", "neurons": 30.0, "requests": 3}]
     assert all(row["neurons"] == 10.0 and accounting.NEURON_ENTRY not in row for row in rows)
+
+
+def test_usage_rows_outrank_their_counters_when_the_counters_cannot_be_written(db, caplog):
+    failing = FailingDatabase(db, ("spend_counters",))
+    background = CollectingBackground()
+    recorder = accounting.UsageRecorder(failing, background, delay_seconds=0)
+    for n in range(2):
+        recorder.record({"request_id": f"req_keep_{n}", "created_at": "2023-11-15 10:00:00.000", "key_id": "k",
+                         "endpoint": "chat", "status": "success", "cost_usd": 0.1, "cost_status": "priced",
+                         "stream": 0, "attempts": 1, "input_tokens": 1, "output_tokens": 1,
+                         "cached_input_tokens": 0, "reasoning_tokens": 0})
+    with caplog.at_level(logging.WARNING, logger="gateway.accounting"):
+        asyncio.run(background.drain())
+    kept = asyncio.run(db.query("SELECT request_id FROM usage_log ORDER BY request_id")).rows
+    assert kept == [{"request_id": "req_keep_0"}, {"request_id": "req_keep_1"}]
+    assert caplog.text.count("written without its spend and neuron counters") == 2
+    assert asyncio.run(db.query("SELECT * FROM spend_counters")).rows == []

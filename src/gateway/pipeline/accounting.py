@@ -82,7 +82,7 @@ def counter_statements(rows: list[dict[str, Any]]) -> list[Statement]:
         entry = row.pop(NEURON_ENTRY, None)
         if entry is not None:
             row["neurons"] = row_neurons(row, entry)
-        if row.get("neurons") is not None and row.get("model_id"):
+        if row.get("neurons") and row.get("model_id"):  # a call that used some (not one refused before it ran)
             total = neurons.setdefault((created[:10], row["model_id"]), [0.0, 0])
             total[0] += row["neurons"]
             total[1] += 1
@@ -103,6 +103,15 @@ async def write_rows(db: Database, rows: list[dict[str, Any]]) -> None:
     """The usage rows and what they add to the counters, in one batch: all or nothing."""
     counted = counter_statements(rows)
     await db.batch([*(usage_sql.insert_statement(row) for row in rows), *counted])
+
+
+async def _write_one(db: Database, row: dict[str, Any]) -> None:
+    """A row with its counters; if they cannot go in together, the row alone (the log outranks the counters)."""
+    try:
+        await write_rows(db, [row])
+    except DatabaseError:
+        await usage_sql.insert(db, row)
+        log.warning("usage row %s written without its spend and neuron counters", row.get("request_id"))
 
 
 class UsageRecorder:
@@ -131,7 +140,7 @@ class UsageRecorder:
             # One bad row must not lose the others: write them one by one (each with its counters).
             for row in rows:
                 try:
-                    await write_rows(self._db, [row])
+                    await _write_one(self._db, row)
                 except DatabaseError:
                     # The answer has gone out; a lost row must be visible, but must not crash the isolate.
                     log.exception("usage row %s could not be written", row.get("request_id"))

@@ -86,12 +86,14 @@ class RequestLimiter:
         except DatabaseError as exc:
             self._fail_open(caller, "tiers", exc)
             return
-        limits: dict[str, int] = {}
+        limits: dict[str, int] = {}   # subject -> its limit
+        names: dict[str, str] = {}    # subject -> whose limit it is, for the message
         if tier_limit is not None:
-            limits[tier_subject(caller)] = int(tier_limit)
-        if caller.requests_per_day is not None:
-            own = f"key:{caller.key_id}"
-            limits[own] = min(int(caller.requests_per_day), limits.get(own, caller.requests_per_day))
+            subject = tier_subject(caller)
+            limits[subject], names[subject] = int(tier_limit), f"the '{caller.tier_id}' tier's limit"
+        own = f"key:{caller.key_id}"
+        if caller.requests_per_day is not None and caller.requests_per_day < limits.get(own, caller.requests_per_day + 1):
+            limits[own], names[own] = int(caller.requests_per_day), "this gateway key's own limit"
         if not limits:
             return  # unlimited: no counter write, the usage log meters it
         reset = seconds_to_next_day(now)
@@ -110,10 +112,8 @@ class RequestLimiter:
             "x-ratelimit-reset": str(reset),
         }
         if left < 0:
-            whose = "this gateway key's own limit" if subject == f"key:{caller.key_id}" and caller.requests_per_day \
-                is not None and limits[subject] == caller.requests_per_day else f"the '{caller.tier_id}' tier's limit"
             raise DailyLimitExceeded(
-                f"Daily request limit reached: {limits[subject]} requests a day ({whose}). "
+                f"Daily request limit reached: {limits[subject]} requests a day ({names[subject]}). "
                 f"It resets at 00:00 UTC, in {reset} seconds.",
                 headers={"retry-after": str(reset)},
             )
