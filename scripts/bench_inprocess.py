@@ -27,6 +27,9 @@ from gateway.ports.local import AsyncioBackground, SQLiteDatabase, SystemClock  
 from gateway.settings import Settings  # noqa: E402
 
 ADMIN_KEY = "bench-admin-key-0123456789abcdef"
+# A key with a daily limit it never reaches: every request pays the limiter's counter write, none is
+# refused (a key without a tier would be on `free`, 10 requests a day).
+BENCH_KEY = {"name": "bench", "tier_id": "business", "requests_per_day": 1_000_000_000}
 ANSWER = json.dumps({
     "id": "chatcmpl-bench", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
     "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there"}, "finish_reason": "stop"}],
@@ -76,7 +79,7 @@ async def main(requests: int) -> None:
         ports = Ports(database=database, http=CannedUpstream(), background=AsyncioBackground(), clock=SystemClock())
         settings = Settings.from_env({"GATEWAY_ADMIN_KEY": ADMIN_KEY, "OPENAI_API_KEY": "sk-bench"})
         app = create_app(ports, settings)
-        status, body = await call(app, "/admin/keys", {"name": "bench"}, {"authorization": f"Bearer {ADMIN_KEY}", "content-type": "application/json"})
+        status, body = await call(app, "/admin/keys", BENCH_KEY, {"authorization": f"Bearer {ADMIN_KEY}", "content-type": "application/json"})
         assert status == 201, body
         headers = {"authorization": f"Bearer {json.loads(body)['key']}", "content-type": "application/json"}
         for _ in range(300):  # warm-up: caches filled, code paths compiled

@@ -58,6 +58,9 @@ class GatewayServer:
         return httpx.Client(base_url=self.base_url, headers={"authorization": f"Bearer {ADMIN_KEY}"}, timeout=10)
 
     def create_key(self, **fields: Any) -> str:
+        # A key with no tier is on 'free' (10 requests a day): test keys are on the unlimited tier unless a
+        # test names one (tests/e2e/test_limits.py tests the limits themselves).
+        fields.setdefault("tier_id", "business")
         with self.admin() as client:
             response = client.post("/admin/keys", json=fields)
         assert response.status_code == 201, response.text

@@ -15,7 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from gateway.api import (
     admin, chat, embeddings, errors, health, images, messages, models, speech, transcriptions, videos,
 )
-from gateway.api import admin_credentials
+from gateway.api import admin_credentials, admin_neurons
 from gateway.api.asgi_io import send_json
 from gateway.core import Gateway
 from gateway.errors import MethodNotAllowedError
@@ -25,6 +25,7 @@ from gateway.settings import Settings
 GATEWAY_HEADERS = [
     "x-request-id", "x-gateway-provider", "x-gateway-model", "x-gateway-overhead-ms", "x-gateway-key-level",
     "retry-after", "request-id",  # request-id: the Anthropic SDK's name for it (/v1/messages)
+    "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",  # daily request limits (docs/limits.md)
 ]
 
 HotHandler = Callable[[Gateway, dict, Any, Any], Awaitable[None]]
@@ -77,7 +78,7 @@ def create_app(ports: Ports, settings: Settings) -> GatewayApp:
     )
     gateway = Gateway(ports, settings)
     api.state.gateway = gateway
-    for module in (models, health, admin, admin_credentials, videos):
+    for module in (models, health, admin, admin_credentials, admin_neurons, videos):
         api.include_router(module.router)
     errors.install(api)
     _document_hot_routes(api)

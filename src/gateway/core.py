@@ -12,6 +12,8 @@ from gateway.pipeline.context import RequestContext
 from gateway.pipeline.credentials import CredentialResolver
 from gateway.pipeline.embeddings import EmbeddingsPipeline
 from gateway.pipeline.images import ImagesPipeline
+from gateway.pipeline.limits import RequestLimiter, TierTable
+from gateway.pipeline.neurons import content_length
 from gateway.pipeline.speech import SpeechPipeline
 from gateway.pipeline.video import VideoPipeline
 from gateway.pipeline.transcription import TranscriptionPipeline
@@ -33,6 +35,7 @@ class Gateway:
             ports.database, ports.clock, settings.key_cache_seconds, background=ports.background
         )
         self.catalog = CatalogCache(ports.database, ports.clock, settings.catalog_cache_seconds)
+        self.limiter = RequestLimiter(ports, settings, TierTable(ports, settings.tier_cache_seconds))
         self.credentials = CredentialResolver.for_ports(ports, settings)  # one key cache for every pipeline
         self.chat = ChatPipeline(ports, settings, self.catalog, credentials=self.credentials)
         self.embeddings = EmbeddingsPipeline(ports, settings, self.catalog, credentials=self.credentials)
@@ -52,6 +55,8 @@ class Gateway:
 
     async def authenticate(self, ctx: RequestContext, headers: Mapping[str, str]) -> None:
         ctx.caller = await self.authenticator.authenticate(extract_key(headers))
+        ctx.request_bytes = content_length(headers)
+        await self.limiter.admit(ctx)  # the daily request limit, right after who is known
 
     def is_admin(self, headers: Mapping[str, str]) -> bool:
         return is_admin_key(extract_key(headers), self.settings.admin_key)

@@ -22,6 +22,17 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ValueError(f"setting {name} must be a number, got {raw!r}") from exc
 
 
+# Revocations, tier edits and budgets must apply within a minute in every isolate.
+MAX_CACHE_SECONDS = 60.0
+
+
+def _at_most(env: Mapping[str, str], name: str, default: float, ceiling: float) -> float:
+    value = _float(env, name, default)
+    if value > ceiling:
+        raise ValueError(f"setting {name} must be at most {ceiling:g} seconds, got {value:g}")
+    return value
+
+
 def _list(raw: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     if raw is None:
         return default
@@ -45,6 +56,10 @@ class Settings:
     key_cache_seconds: float = 10.0
     catalog_cache_seconds: float = 60.0
     usage_flush_seconds: float = 0.02  # usage rows finishing within this window share one write
+    tier_cache_seconds: float = 30.0    # how long an isolate keeps the tiers' limits (at most 60)
+    budget_cache_seconds: float = 5.0   # how long an isolate keeps a caller's budgets and spend
+    workers_ai_daily_neurons: float = 10_000.0  # the free Workers AI allocation per UTC day
+    workers_ai_paid: bool = False       # true: Workers AI may go beyond it (billed by Cloudflare)
     # The raw mapping, for provider settings whose names depend on the provider (`<PREFIX>_API_KEY`).
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -58,9 +73,13 @@ class Settings:
             upstream_timeout_seconds=_float(env, "UPSTREAM_TIMEOUT_SECONDS", 120.0),
             max_body_bytes=int(_float(env, "MAX_BODY_BYTES", 25 * 1024 * 1024)),
             max_upload_bytes=int(_float(env, "MAX_UPLOAD_BYTES", 25 * 1024 * 1024)),
-            key_cache_seconds=_float(env, "KEY_CACHE_SECONDS", 10.0),
+            key_cache_seconds=_at_most(env, "KEY_CACHE_SECONDS", 10.0, MAX_CACHE_SECONDS),
             catalog_cache_seconds=_float(env, "CATALOG_CACHE_SECONDS", 60.0),
             usage_flush_seconds=_float(env, "USAGE_FLUSH_SECONDS", 0.02),
+            tier_cache_seconds=_at_most(env, "TIER_CACHE_SECONDS", 30.0, MAX_CACHE_SECONDS),
+            budget_cache_seconds=_at_most(env, "BUDGET_CACHE_SECONDS", 5.0, MAX_CACHE_SECONDS),
+            workers_ai_daily_neurons=_float(env, "WORKERS_AI_DAILY_NEURONS", 10_000.0),
+            workers_ai_paid=(env.get("WORKERS_AI_PAID") or "").strip().lower() in ("1", "true", "yes"),
             env=env,
         )
 

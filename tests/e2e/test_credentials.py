@@ -49,10 +49,11 @@ def gw(emulator, tmp_path_factory) -> GatewayServer:
 
 @pytest.fixture(scope="module")
 def keys(gw) -> dict[str, str]:
+    # tier_id None: each key takes its org's tier (professional), which the tier-level credential serves.
     return {
-        "alice": gw.create_key(name="alice", user_id="usr_alice", org_id="org_acme"),
-        "bob": gw.create_key(name="bob", user_id="usr_bob", org_id="org_acme"),
-        "carol": gw.create_key(name="carol", user_id="usr_carol", org_id="org_globex"),
+        "alice": gw.create_key(name="alice", user_id="usr_alice", org_id="org_acme", tier_id=None),
+        "bob": gw.create_key(name="bob", user_id="usr_bob", org_id="org_acme", tier_id=None),
+        "carol": gw.create_key(name="carol", user_id="usr_carol", org_id="org_globex", tier_id=None),
     }
 
 

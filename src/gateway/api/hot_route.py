@@ -15,6 +15,7 @@ from gateway.errors import GatewayError, InternalError
 from gateway.pipeline.chat import JsonResult, StreamResult
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.endpoint import EndpointPipeline
+from gateway.pipeline.neurons import requested_output_tokens
 from gateway.pipeline.speech import MediaStreamResult
 
 log = logging.getLogger("gateway.api")
@@ -47,6 +48,7 @@ async def run_json_request(
         if isinstance(body, (bytes, bytearray)):
             body = parse_json_object(body, gateway.settings.max_body_bytes)
         validate(schema, body)
+        ctx.max_output_tokens = requested_output_tokens(body)  # for the Workers AI neuron estimate
         return await run(ctx, body)
     except GatewayError as error:
         pipeline.fail(ctx, error)

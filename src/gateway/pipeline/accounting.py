@@ -9,7 +9,9 @@ from typing import Any
 
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import chat_cost
-from gateway.ports import Background, Database, DatabaseError
+from gateway.pipeline.neurons import WORKERS_AI, row_neurons
+from gateway.ports import Background, Database, DatabaseError, Statement
+from gateway.storage import counters
 from gateway.storage import usage as usage_sql
 from gateway.timefmt import utc_text
 
@@ -46,6 +48,9 @@ def usage_row(ctx: RequestContext, finished: float, *, estimated: bool = False) 
         "output_tokens": 0,
         "reasoning_tokens": 0,
     }
+    if target is not None and target.provider_id == WORKERS_AI:
+        # Neurons are computed when the row is written (its units are complete then): keep the rates.
+        row[NEURON_ENTRY] = target.catalog_entry or {}
     if usage is None:
         row["cost_usd"] = 0.0 if ctx.status == "error" else None
         row["cost_status"] = "none"
@@ -62,6 +67,51 @@ def usage_row(ctx: RequestContext, finished: float, *, estimated: bool = False) 
     row["cost_status"] = "estimated" if estimated and cost is not None else status
     row["price_version"] = entry.get("price_version") if entry else None
     return row
+
+
+NEURON_ENTRY = "_neuron_entry"  # not a column: a Workers AI row's catalog entry, until it is written
+
+
+def counter_statements(rows: list[dict[str, Any]]) -> list[Statement]:
+    """What the rows add to the spend counters (key, user, org × day, month) and to the day's Workers AI
+    neurons, summed per counter so a batch of rows costs one upsert per counter. Sets row["neurons"]."""
+    spend: dict[tuple[str, str], float] = {}
+    neurons: dict[tuple[str, str], list[float]] = {}
+    for row in rows:
+        created = row.get("created_at") or ""
+        entry = row.pop(NEURON_ENTRY, None)
+        if entry is not None:
+            row["neurons"] = row_neurons(row, entry)
+        if row.get("neurons") and row.get("model_id"):  # a call that used some (not one refused before it ran)
+            total = neurons.setdefault((created[:10], row["model_id"]), [0.0, 0])
+            total[0] += row["neurons"]
+            total[1] += 1
+        cost = row.get("cost_usd")
+        if not cost or cost <= 0:
+            continue
+        for owner in ("key", "user", "org"):
+            if row.get(f"{owner}_id"):
+                for period in (created[:10], created[:7]):
+                    subject = (f"{owner}:{row[f'{owner}_id']}", period)
+                    spend[subject] = spend.get(subject, 0.0) + float(cost)
+    statements = [counters.add_spend(subject, period, usd) for (subject, period), usd in spend.items()]
+    statements += [counters.add_neurons(day, model, total, int(count)) for (day, model), (total, count) in neurons.items()]
+    return statements
+
+
+async def write_rows(db: Database, rows: list[dict[str, Any]]) -> None:
+    """The usage rows and what they add to the counters, in one batch: all or nothing."""
+    counted = counter_statements(rows)
+    await db.batch([*(usage_sql.insert_statement(row) for row in rows), *counted])
+
+
+async def _write_one(db: Database, row: dict[str, Any]) -> None:
+    """A row with its counters; if they cannot go in together, the row alone (the log outranks the counters)."""
+    try:
+        await write_rows(db, [row])
+    except DatabaseError:
+        await usage_sql.insert(db, row)
+        log.warning("usage row %s written without its spend and neuron counters", row.get("request_id"))
 
 
 class UsageRecorder:
@@ -85,12 +135,12 @@ class UsageRecorder:
             await asyncio.sleep(self._delay)  # let rows finishing meanwhile join this write
         rows, self._pending = self._pending, []
         try:
-            await usage_sql.insert_many(self._db, rows)
+            await write_rows(self._db, rows)
         except DatabaseError:
-            # One bad row must not lose the others: write them one by one and log the failures.
+            # One bad row must not lose the others: write them one by one (each with its counters).
             for row in rows:
                 try:
-                    await usage_sql.insert(self._db, row)
+                    await _write_one(self._db, row)
                 except DatabaseError:
                     # The answer has gone out; a lost row must be visible, but must not crash the isolate.
                     log.exception("usage row %s could not be written", row.get("request_id"))

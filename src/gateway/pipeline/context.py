@@ -54,6 +54,9 @@ class RequestContext:
     error_type: str | None = None
     malformed_events: int = 0
     tags: dict[str, str] = field(default_factory=dict)
+    limit_headers: dict[str, str] | None = None  # x-ratelimit-* of a limited caller (pipeline/limits.py)
+    max_output_tokens: int | None = None          # the request's max_tokens, for pre-call estimates
+    request_bytes: int = 0                        # the body's Content-Length, for pre-call estimates
 
     def overhead_ms(self, now: float) -> float:
         return max((now - self.started - self.upstream_seconds) * 1000.0, 0.0)
@@ -65,4 +68,6 @@ class RequestContext:
             headers["x-gateway-model"] = self.target.model_id
         if self.key_level is not None:
             headers["x-gateway-key-level"] = self.key_level
+        if self.limit_headers:
+            headers.update(self.limit_headers)
         return headers

@@ -8,10 +8,12 @@ from typing import Any, Callable
 
 from gateway.errors import GatewayError
 from gateway.pipeline import accounting
+from gateway.pipeline.budgets import BudgetGuard
 from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.credentials import CredentialResolver, KeyChoice
 from gateway.pipeline.key_fallback import open_with_key_fallback
+from gateway.pipeline.neurons import NeuronGuard
 from gateway.pipeline.targeting import target_adapter
 from gateway.ports import HttpClient, Ports, Timeouts, UpstreamResponse
 from gateway.ports.ai_binding import AiBindingHttp
@@ -42,13 +44,23 @@ class EndpointPipeline:
         self._timeouts = Timeouts(connect=settings.connect_timeout_seconds, total=settings.upstream_timeout_seconds)
         self._ai_http = AiBindingHttp(ports.ai) if ports.ai is not None else None
         self._credentials = credentials or CredentialResolver.for_ports(ports, settings)
+        self._budgets = BudgetGuard(ports, settings)
+        self._neurons = NeuronGuard(ports, settings)
 
-    async def route(self, ctx: RequestContext, *, modality: str, capability: str, label: str) -> Route:
-        """Resolve ctx.requested_model to its provider's adapter for `capability` (targeting.py)."""
+    async def route(
+        self, ctx: RequestContext, *, modality: str, capability: str, label: str, starts_work: bool = True
+    ) -> Route:
+        """Resolve ctx.requested_model to its provider's adapter for `capability` and the key that serves it
+        (targeting.py). A request that starts provider work (`starts_work`: all but the status and content
+        of a job already paid for) must fit the caller's budgets and the Workers AI neuron budget first."""
         adapter, key = await target_adapter(
             self._catalog, self._credentials, ctx, modality=modality, capability=capability, label=label,
             ai_binding=self._ai_http is not None,
         )
+        # Every route resolves here, so no route reaches a provider past a spent budget (budgets.py, neurons.py).
+        if starts_work:
+            await self._budgets.check(ctx)
+            await self._neurons.check(ctx)
         return Route(adapter, key.endpoint, self._http_for(key.level), key)
 
     def _http_for(self, key_level: str) -> HttpClient:

@@ -21,13 +21,12 @@ from urllib.parse import urljoin, urlsplit
 from gateway.errors import ErrorCategory, GatewayError, InvalidRequestError, NotFoundError, UpstreamError
 from gateway.pipeline.context import Caller, RequestContext
 from gateway.pipeline.endpoint import EndpointPipeline, Route
-from gateway.pipeline import video_jobs
+from gateway.pipeline import accounting, video_jobs
 from gateway.pipeline.speech import MediaStreamResult
 from gateway.pipeline.upstream import open_response, read_json
 from gateway.ports import DatabaseError, UpstreamResponse
 from gateway.providers.base import UpstreamRequest, VideoJobState
 from gateway.storage import jobs as jobs_sql
-from gateway.storage import usage as usage_sql
 from gateway.timefmt import utc_text
 
 log = logging.getLogger("gateway.video")
@@ -41,7 +40,7 @@ class VideoPipeline(EndpointPipeline):
     async def create(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
         """Start a provider job for a validated request; answers the queued video object."""
         ctx.requested_model = body["model"]
-        route = await self._route(ctx)
+        route = await self._route(ctx, starts_work=True)
         seconds, size = route.adapter.job_shape(body, ctx.target.upstream_model)
         model = ctx.target.upstream_model
         response = await self.send(ctx, route, lambda endpoint: route.adapter.build_create(body, model, endpoint))
@@ -145,8 +144,11 @@ class VideoPipeline(EndpointPipeline):
                             "URL that is not fetched", code="untrusted_download_host",
                             provider=ctx.target.provider_id if ctx.target else "")
 
-    async def _route(self, ctx: RequestContext) -> Route:
-        return await self.route(ctx, modality="video", capability="video", label="video generation")
+    async def _route(self, ctx: RequestContext, *, starts_work: bool = False) -> Route:
+        """Only a create starts provider work (and must fit the budgets); polls and downloads of a job
+        already started never do, so a budget spent by its own bill cannot strand it."""
+        return await self.route(ctx, modality="video", capability="video", label="video generation",
+                                starts_work=starts_work)
 
     async def _owned(self, ctx: RequestContext, job_id: str) -> dict[str, Any]:
         assert ctx.caller is not None
@@ -196,7 +198,7 @@ class VideoPipeline(EndpointPipeline):
         except GatewayError:  # the provider left the catalog since: the row is kept, unpriced
             entry = None
         try:
-            await usage_sql.insert(db, video_jobs.usage_row(job, entry))
+            await accounting.write_rows(db, [video_jobs.usage_row(job, entry)])  # the row and its spend, together
         except DatabaseError as exc:
             if "UNIQUE" in str(exc):  # the row is there already: billed, whatever the flag said
                 return

@@ -58,3 +58,7 @@ async def newest_visible(
         f"SELECT * FROM usage_log {clause}ORDER BY created_at DESC, rowid DESC LIMIT ?", [*params, limit]
     )
     return result.rows
+
+
+def insert_statement(row: dict[str, Any]) -> Statement:
+    return Statement(_INSERT_USAGE, [row.get(column) for column in USAGE_COLUMNS])
