@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -21,12 +22,25 @@ CLOUDFLARE_ACCOUNT_ID = "test-account-id"
 CLOUDFLARE_API_TOKEN = "test-cloudflare-token"
 
 
+# OpenAI removed its Videos API (migrations/0017 disables the sora rows in production); the OpenAI-format
+# video adapter stays for servers that still speak it, so the tests enable the rows to exercise it against
+# the emulator. tests/test_catalog_defaults.py checks that a fresh catalog has them disabled.
+OPENAI_VIDEO_MODELS = ("openai/sora-2", "openai/sora-2-pro")
+
+
+def enable_openai_video_models(db_path: Path) -> None:
+    with sqlite3.connect(db_path) as db:
+        db.execute(f"UPDATE models SET enabled = 1 WHERE id IN ({', '.join('?' for _ in OPENAI_VIDEO_MODELS)})",
+                   OPENAI_VIDEO_MODELS)
+
+
 class GatewayServer:
     """The gateway app under uvicorn in a thread, on a free port, with its own SQLite file."""
 
     def __init__(self, config: dict[str, str], db_path: Path) -> None:
         self.app, self.ports = build_local(config, db_path)
         self.db_path = db_path
+        enable_openai_video_models(db_path)
         self._server = uvicorn.Server(
             uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
         )

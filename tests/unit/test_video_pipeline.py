@@ -28,6 +28,9 @@ def answer(payload: dict, status: int = 200) -> FakeResponse:
 
 @pytest.fixture
 def setup(db):
+    # OpenAI removed its Videos API (migrations/0017 disables the sora rows); the OpenAI-format adapter stays
+    # for servers that still speak it, and these tests drive the pipeline through it.
+    asyncio.run(db.query("UPDATE models SET enabled = 1 WHERE provider_id = 'openai' AND modality = 'video'"))
     http = FakeHttpClient()
     ports = Ports(database=db, http=http, background=CollectingBackground(), clock=FakeClock(now=NOW))
     gateway = Gateway(ports, Settings.from_env({"OPENAI_API_KEY": "sk-unit", "OPENAI_BASE_URL": "https://up.test/v1"}))
