@@ -18,7 +18,7 @@ import httpx
 import openai
 import pytest
 
-from tests.conftest import ADMIN_KEY, OPENAI_TEST_KEY, GatewayServer, gateway_config
+from tests.conftest import ADMIN_KEY, OPENAI_TEST_KEY, GatewayServer, gateway_config, provider_key
 
 K1 = "k1:" + base64.b64encode(bytes(range(32))).decode()
 K2 = "k2:" + base64.b64encode(bytes(range(32, 64))).decode()
@@ -343,3 +343,44 @@ def test_an_owner_disables_and_reactivates_a_key(gw, keys, emulator):
     assert chat(gw, keys["alice"], emulator)[:2] == ("user", ["sk-alice-toggle-key-001"])
     with as_(gw, keys["carol"]) as carol:
         assert carol.patch(f"/admin/credentials/{own['id']}", json={"status": "disabled"}).status_code == 404
+
+
+VIDEO_MODEL = "gemini/veo-3.0-generate-001"
+
+
+def video_polls(emulator) -> list[dict]:
+    """The Gemini operation polls the emulator received (since its log was last cleared)."""
+    recorded = httpx.get(emulator.base_url + "/_emulator/requests").json()
+    return [r for r in recorded if r["method"] == "GET" and "/operations/" in r["path"]]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_video_job_is_polled_with_the_key_that_created_it(gw, keys, emulator):
+    # Created on the env key; a user-level key added afterwards is another provider account, which does
+    # not hold the job: its polls must keep the env key (the job's key level), while new jobs take the user's.
+    client = openai.OpenAI(base_url=gw.base_url + "/v1", api_key=keys["alice"], max_retries=0)
+    first = client.videos.with_raw_response.create(model=VIDEO_MODEL, prompt=f"pinned {uuid.uuid4().hex} [[emulator:polls=3]]")
+    assert first.headers["x-gateway-key-level"] == "env"
+    put(gw, keys["alice"], provider_id="gemini", scope="user", user_id="usr_alice", api_key="gm-user-level-key-9999")
+    httpx.delete(emulator.base_url + "/_emulator/requests")
+    assert client.videos.retrieve(first.parse().id).status == "in_progress"
+    polls = video_polls(emulator)
+    assert polls and {p["headers"]["x-goog-api-key"] for p in polls} == {provider_key("GEMINI")}
+    second = client.videos.with_raw_response.create(model=VIDEO_MODEL, prompt=f"user key {uuid.uuid4().hex}")
+    assert second.headers["x-gateway-key-level"] == "user"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_job_whose_key_is_gone_is_not_polled_with_another_key(gw, keys, emulator):
+    client = openai.OpenAI(base_url=gw.base_url + "/v1", api_key=keys["alice"], max_retries=0)
+    credential = put(gw, keys["alice"], provider_id="gemini", scope="user", user_id="usr_alice",
+                     api_key="gm-user-level-key-8888")
+    video = client.videos.create(model=VIDEO_MODEL, prompt=f"orphan {uuid.uuid4().hex} [[emulator:polls=3]]")
+    delete(gw, keys["alice"], credential["id"])
+    httpx.delete(emulator.base_url + "/_emulator/requests")
+    response = as_(gw, keys["alice"]).get(f"/v1/videos/{video.id}")
+    assert response.status_code == 502 and response.json()["error"]["code"] == "job_key_unavailable"
+    assert video_polls(emulator) == []  # nothing was sent with another level's key
+    # The job is not failed for it: restoring the key lets it finish.
+    (job,) = [v for v in as_(gw, keys["alice"]).get("/v1/videos").json()["data"] if v["id"] == video.id]
+    assert job["status"] == "queued"

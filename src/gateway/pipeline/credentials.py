@@ -118,6 +118,15 @@ class KeyChoice:
     masked_hint: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class KeyPin:
+    """Resolve as a provider job was created: its owner's key at exactly the level that started it. Polls
+    and downloads of a job must reach the provider account that holds it — never the next level's."""
+
+    level: str
+    owner: Caller
+
+
 class _Stored:
     """One cached stored credential; `plain` is filled on first use (decrypt on demand)."""
 
@@ -150,8 +159,11 @@ class CredentialResolver:
         self._cache.clear()
 
     async def choose(self, caller: Caller | None, provider: dict[str, Any], manifest: ProviderManifest, *,
-                     ai_binding: bool = False, after: int = -1) -> KeyChoice:
-        """The first usable key at a level ranked after `after` (-1: from the top)."""
+                     ai_binding: bool = False, after: int = -1, pin: KeyPin | None = None) -> KeyChoice:
+        """The first usable key at a level ranked after `after` (-1: from the top); with `pin`, the pinned
+        owner's key at the pinned level only (a stored level that is gone is an error, not another key)."""
+        if pin is not None:
+            return await self._pinned(pin, provider, manifest, ai_binding)
         if after < PLATFORM_RANK - 1:
             for rank, stored in await self._stored(caller, provider["id"]):
                 if rank <= after:
@@ -163,6 +175,24 @@ class CredentialResolver:
                                      stored.row["id"], stored.row["masked_hint"])
         endpoint, level = resolve_endpoint(provider, manifest, self._settings, ai_binding=ai_binding)
         return KeyChoice(endpoint, level, PLATFORM_RANK, provider, manifest)
+
+    async def _pinned(self, pin: KeyPin, provider: dict[str, Any], manifest: ProviderManifest,
+                      ai_binding: bool) -> KeyChoice:
+        if pin.level not in STORED_LEVELS:  # env / binding / none: the platform's key, as at creation
+            endpoint, level = resolve_endpoint(provider, manifest, self._settings, ai_binding=ai_binding)
+            return KeyChoice(endpoint, level, PLATFORM_RANK, provider, manifest)
+        rank = STORED_LEVELS.index(pin.level)
+        for found_rank, stored in await self._stored(pin.owner, provider["id"]):
+            if found_rank == rank and (plain := await self._open(stored)) is not None:
+                endpoint = Endpoint(base_url=base_url(provider, manifest, self._settings), api_key=plain)
+                return KeyChoice(endpoint, pin.level, rank, provider, manifest, stored.row["id"],
+                                 stored.row["masked_hint"])
+        raise UpstreamError(
+            ErrorCategory.AUTH,
+            f"The {pin.level}-level {provider['id']} key that started this job is no longer active; the job can "
+            "only be reached with it (restore or re-add that credential).",
+            provider=provider["id"], code="job_key_unavailable",
+        )
 
     async def mark_invalid(self, choice: KeyChoice, error: UpstreamError) -> None:
         """The provider rejected a stored key: one UPDATE, and this isolate stops using it at once."""

@@ -11,7 +11,7 @@ from gateway.pipeline import accounting
 from gateway.pipeline.budgets import BudgetGuard
 from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.context import RequestContext
-from gateway.pipeline.credentials import CredentialResolver, KeyChoice
+from gateway.pipeline.credentials import CredentialResolver, KeyChoice, KeyPin
 from gateway.pipeline.key_fallback import open_with_key_fallback
 from gateway.pipeline.neurons import NeuronGuard
 from gateway.pipeline.targeting import target_adapter
@@ -48,14 +48,15 @@ class EndpointPipeline:
         self._neurons = NeuronGuard(ports, settings)
 
     async def route(
-        self, ctx: RequestContext, *, modality: str, capability: str, label: str, starts_work: bool = True
+        self, ctx: RequestContext, *, modality: str, capability: str, label: str, starts_work: bool = True,
+        pin: KeyPin | None = None,
     ) -> Route:
         """Resolve ctx.requested_model to its provider's adapter for `capability` and the key that serves it
         (targeting.py). A request that starts provider work (`starts_work`: all but the status and content
         of a job already paid for) must fit the caller's budgets and the Workers AI neuron budget first."""
         adapter, key = await target_adapter(
             self._catalog, self._credentials, ctx, modality=modality, capability=capability, label=label,
-            ai_binding=self._ai_http is not None,
+            ai_binding=self._ai_http is not None, pin=pin,
         )
         # Every route resolves here, so no route reaches a provider past a spent budget (budgets.py, neurons.py).
         if starts_work:

@@ -8,7 +8,7 @@ from typing import Any
 from gateway.errors import ErrorCategory, UpstreamError
 from gateway.pipeline.catalog import CatalogCache, require_modality
 from gateway.pipeline.context import RequestContext
-from gateway.pipeline.credentials import CredentialResolver, KeyChoice
+from gateway.pipeline.credentials import CredentialResolver, KeyChoice, KeyPin
 from gateway.pipeline.key_policy import enforce_key_policy
 from gateway.providers import registry
 
@@ -22,6 +22,7 @@ async def target_adapter(
     capability: str,
     label: str,
     ai_binding: bool = False,
+    pin: KeyPin | None = None,
 ) -> tuple[Any, KeyChoice]:
     """(the provider's adapter for `capability`, the key that serves it: user → org → tier → system → env →
     binding, pipeline/credentials.py); sets ctx.target and ctx.key_level.
@@ -37,7 +38,7 @@ async def target_adapter(
             ErrorCategory.INVALID_REQUEST, f"provider '{target.provider_id}' does not offer {label}", param="model"
         )
     choice = await credentials.choose(
-        ctx.caller, catalog.providers[target.provider_id], manifest, ai_binding=ai_binding
+        ctx.caller, catalog.providers[target.provider_id], manifest, ai_binding=ai_binding, pin=pin
     )
     ctx.key_level = choice.level
     return adapter, choice

@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 from gateway.errors import ErrorCategory, GatewayError, InvalidRequestError, NotFoundError, UpstreamError
 from gateway.pipeline.context import Caller, RequestContext
+from gateway.pipeline.credentials import KeyPin
 from gateway.pipeline.endpoint import EndpointPipeline, Route
 from gateway.pipeline import accounting, video_jobs
 from gateway.pipeline.speech import MediaStreamResult
@@ -72,7 +73,7 @@ class VideoPipeline(EndpointPipeline):
             raise InvalidRequestError(f"Video '{job_id}' is {job['status']}; its content exists once it is completed.",
                                       param="video_id", code="video_not_ready")
         ctx.requested_model = job["model_id"]
-        route = await self._route(ctx)
+        route = await self._route(ctx, job=job)
         request = route.adapter.build_content(job["upstream_job_id"], video_jobs.result_of(job), variant, route.endpoint)
         try:
             response = await self._open_content(ctx, route, request)
@@ -144,11 +145,14 @@ class VideoPipeline(EndpointPipeline):
                             "URL that is not fetched", code="untrusted_download_host",
                             provider=ctx.target.provider_id if ctx.target else "")
 
-    async def _route(self, ctx: RequestContext, *, starts_work: bool = False) -> Route:
+    async def _route(self, ctx: RequestContext, *, starts_work: bool = False, job: dict[str, Any] | None = None
+                     ) -> Route:
         """Only a create starts provider work (and must fit the budgets); polls and downloads of a job
-        already started never do, so a budget spent by its own bill cannot strand it."""
+        already started never do, so a budget spent by its own bill cannot strand it. They use the key the
+        job was created with (its owner's, at its level): the provider account that holds the job."""
+        pin = KeyPin(job["key_level"], _owner(job)) if job is not None and job.get("key_level") else None
         return await self.route(ctx, modality="video", capability="video", label="video generation",
-                                starts_work=starts_work)
+                                starts_work=starts_work, pin=pin)
 
     async def _owned(self, ctx: RequestContext, job_id: str) -> dict[str, Any]:
         assert ctx.caller is not None
@@ -168,7 +172,7 @@ class VideoPipeline(EndpointPipeline):
     async def _refresh(self, ctx: RequestContext, job: dict[str, Any]) -> dict[str, Any]:
         clock, db = self._ports.clock, self._ports.database
         ctx.requested_model = job["model_id"]
-        route = await self._route(ctx)
+        route = await self._route(ctx, job=job)
         request = route.adapter.build_status(job["upstream_job_id"], route.endpoint)
         try:
             response = await open_response(route.http, clock, ctx, route.adapter, request, self._timeouts)
@@ -209,8 +213,13 @@ class VideoPipeline(EndpointPipeline):
         clock = self._ports.clock
         return RequestContext(
             request_id=f"poll_{job['id']}", endpoint="video", started=clock.monotonic(), received_at=clock.now(),
-            caller=Caller(job["key_id"], job["user_id"], job["org_id"], job.get("tier_id")),
+            caller=_owner(job),
         )
+
+
+def _owner(job: dict[str, Any]) -> Caller:
+    """The job's creator as a caller: whose credentials reach the provider account that holds the job."""
+    return Caller(job["key_id"], job["user_id"], job["org_id"], job.get("tier_id"))
 
 
 async def _relay(response: UpstreamResponse) -> AsyncIterator[bytes]:
