@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
 import time
@@ -32,6 +33,12 @@ def enable_openai_video_models(db_path: Path) -> None:
     with sqlite3.connect(db_path) as db:
         db.execute(f"UPDATE models SET enabled = 1 WHERE id IN ({', '.join('?' for _ in OPENAI_VIDEO_MODELS)})",
                    OPENAI_VIDEO_MODELS)
+
+
+def emulator_seen(emulator: EmulatorThread, text: str) -> int:
+    """How many recorded emulator requests carry `text` in their body (0: it never went upstream)."""
+    recorded = httpx.get(emulator.base_url + "/_emulator/requests").json()
+    return sum(text in json.dumps(r["body"]) for r in recorded)
 
 
 class GatewayServer:
@@ -79,6 +86,14 @@ class GatewayServer:
             response = client.post("/admin/keys", json=fields)
         assert response.status_code == 201, response.text
         return response.json()["key"]
+
+    def sql(self, statement: str, *params: Any) -> list[dict[str, Any]]:
+        """Run one statement on the gateway's SQLite file (committed); its rows as dicts."""
+        with sqlite3.connect(self.db_path) as db:
+            db.row_factory = sqlite3.Row
+            rows = [dict(row) for row in db.execute(statement, params).fetchall()]
+            db.commit()
+        return rows
 
     def usage_row(self, request_id: str, timeout: float = 5.0) -> dict[str, Any]:
         """The usage row of a request; it is written after the response, so wait for it."""

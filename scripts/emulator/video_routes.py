@@ -225,6 +225,11 @@ async def xai_status(request: web.Request) -> web.Response:
 
 
 async def xai_cdn(request: web.Request) -> web.Response:
+    return await _public_file(request)
+
+
+async def _public_file(request: web.Request) -> web.Response:
+    """A finished job's file on a provider's public file host (no credentials accepted)."""
     state, _, _ = await server._receive(request)
     if (refused := _file_host_refusal(request, state)) is not None:
         return refused
@@ -264,10 +269,4 @@ async def together_short_link(request: web.Request) -> web.Response:
 
 
 async def together_file(request: web.Request) -> web.Response:
-    state, _, _ = await server._receive(request)
-    if (refused := _file_host_refusal(request, state)) is not None:
-        return refused
-    job = _finished(state, request.match_info["file"].removesuffix(".mp4"))
-    if job is None:
-        return web.Response(status=404, text="no such file")
-    return _bytes(state, wire.video_bytes("video", job["model"], job["seconds"], job["prompt"]), "video")
+    return await _public_file(request)

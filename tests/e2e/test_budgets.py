@@ -4,8 +4,6 @@ with 402 `budget_exceeded` before any upstream call (docs/limits.md)."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import time
 import uuid
 from datetime import datetime, timezone
@@ -15,7 +13,7 @@ import openai
 import pytest
 
 from scripts.emulator.transcription_wire import text_wav
-from tests.conftest import ADMIN_KEY, GatewayServer, gateway_config
+from tests.conftest import ADMIN_KEY, GatewayServer, emulator_seen, gateway_config
 
 CHAT_MODEL = "openai/gpt-4o-mini"
 
@@ -29,16 +27,10 @@ def server(emulator, tmp_path_factory):
     running.stop()
 
 
-def sql(server: GatewayServer, statement: str, *params) -> list[dict]:
-    with sqlite3.connect(server.db_path) as db:
-        db.row_factory = sqlite3.Row
-        rows = [dict(row) for row in db.execute(statement, params).fetchall()]
-        db.commit()
-    return rows
+sql = GatewayServer.sql  # sql(server, statement, *params)
 
 
-def seen(emulator, marker: str) -> int:
-    return sum(marker in json.dumps(r["body"]) for r in httpx.get(emulator.base_url + "/_emulator/requests").json())
+seen = emulator_seen  # seen(emulator, marker): how many upstream requests carried it
 
 
 def key_id_of(server: GatewayServer, name: str) -> str:

@@ -6,8 +6,6 @@ when D1 cannot count (docs/limits.md)."""
 from __future__ import annotations
 
 import asyncio
-import json
-import sqlite3
 import time
 import uuid
 
@@ -15,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from tests.conftest import GatewayServer, gateway_config
+from tests.conftest import GatewayServer, emulator_seen, gateway_config
 
 CHAT_MODEL = "openai/gpt-4o-mini"
 
@@ -29,12 +27,7 @@ def server(emulator, tmp_path_factory):
     running.stop()
 
 
-def sql(server: GatewayServer, statement: str, *params) -> list[dict]:
-    with sqlite3.connect(server.db_path) as db:
-        db.row_factory = sqlite3.Row
-        rows = [dict(row) for row in db.execute(statement, params).fetchall()]
-        db.commit()
-    return rows
+sql = GatewayServer.sql  # sql(server, statement, *params)
 
 
 def new_tier(server: GatewayServer, daily_limit: int | None) -> str:
@@ -49,9 +42,7 @@ def chat(server: GatewayServer, key: str, text: str = "hello", **extra) -> httpx
                       headers={"authorization": f"Bearer {key}"}, timeout=10)
 
 
-def seen(emulator, marker: str) -> int:
-    """How many requests carrying `marker` reached the emulator (it keeps its last 500)."""
-    return sum(marker in json.dumps(r["body"]) for r in httpx.get(emulator.base_url + "/_emulator/requests").json())
+seen = emulator_seen  # seen(emulator, marker): how many upstream requests carried it (the emulator keeps 500)
 
 
 def to_midnight() -> int:

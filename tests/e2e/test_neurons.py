@@ -5,8 +5,6 @@ unaffected, WORKERS_AI_PAID lifting the cap, and GET /admin/neurons (docs/limits
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import time
 import uuid
 from datetime import datetime, timezone
@@ -14,7 +12,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_KEY, GatewayServer, gateway_config
+from tests.conftest import ADMIN_KEY, GatewayServer, emulator_seen, gateway_config
 
 SCOUT = "workers-ai/@cf/meta/llama-4-scout-17b-16e-instruct"
 # Neurons per million tokens (input, output) of Llama 4 Scout: Cloudflare's pricing page, as 0012 seeds them.
@@ -39,16 +37,10 @@ def key(server) -> str:
     return server.create_key(name="neurons")
 
 
-def sql(server: GatewayServer, statement: str, *params) -> list[dict]:
-    with sqlite3.connect(server.db_path) as db:
-        db.row_factory = sqlite3.Row
-        rows = [dict(row) for row in db.execute(statement, params).fetchall()]
-        db.commit()
-    return rows
+sql = GatewayServer.sql  # sql(server, statement, *params)
 
 
-def seen(emulator, marker: str) -> int:
-    return sum(marker in json.dumps(r["body"]) for r in httpx.get(emulator.base_url + "/_emulator/requests").json())
+seen = emulator_seen  # seen(emulator, marker): how many upstream requests carried it
 
 
 def chat(server, key, model: str, text: str, max_tokens: int) -> httpx.Response:

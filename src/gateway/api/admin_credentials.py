@@ -147,14 +147,20 @@ async def list_credentials(request: Request, provider_id: str | None = Query(Non
     return json_response({"object": "list", "data": [{"object": "provider_credential", **row} for row in rows]})
 
 
-@router.patch("/{credential_id}", summary="Disable a provider credential, or make it active again")
-async def update_credential(credential_id: str, body: UpdateCredentialRequest, request: Request,
-                            principal: Principal = Depends(admin_principal)) -> Response:
-    gateway = _gateway(request)
+async def _visible_credential(gateway: Gateway, principal: Principal, credential_id: str) -> dict:
+    """The credential, if the principal may see it; else 404, as for an id that does not exist."""
     row = await credentials_sql.get(gateway.ports.database, credential_id)
     if row is None or not _may_see(principal, row):
         raise NotFoundError(f"No credential found with id '{credential_id}'.", param="credential_id",
                             code="credential_not_found")
+    return row
+
+
+@router.patch("/{credential_id}", summary="Disable a provider credential, or make it active again")
+async def update_credential(credential_id: str, body: UpdateCredentialRequest, request: Request,
+                            principal: Principal = Depends(admin_principal)) -> Response:
+    gateway = _gateway(request)
+    await _visible_credential(gateway, principal, credential_id)
     await credentials_sql.set_status(gateway.ports.database, credential_id, body.status,
                                      utc_text(gateway.ports.clock.now()))
     gateway.credentials.invalidate()
@@ -166,10 +172,7 @@ async def update_credential(credential_id: str, body: UpdateCredentialRequest, r
 async def delete_credential(credential_id: str, request: Request,
                             principal: Principal = Depends(admin_principal)) -> Response:
     gateway = _gateway(request)
-    row = await credentials_sql.get(gateway.ports.database, credential_id)
-    if row is None or not _may_see(principal, row):
-        raise NotFoundError(f"No credential found with id '{credential_id}'.", param="credential_id",
-                            code="credential_not_found")
+    await _visible_credential(gateway, principal, credential_id)
     await credentials_sql.delete(gateway.ports.database, credential_id)
     gateway.credentials.invalidate()
     return json_response({"id": credential_id, "object": "provider_credential", "deleted": True})

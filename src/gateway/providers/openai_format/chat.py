@@ -25,6 +25,12 @@ def bearer_headers(api_key: str | None) -> dict[str, str]:
     return headers
 
 
+def bearer_json_post(url: str, api_key: str | None, payload: dict[str, Any]) -> UpstreamRequest:
+    """A JSON POST with a Bearer key: how every OpenAI-like API takes a request."""
+    return UpstreamRequest("POST", url, bearer_headers(api_key),
+                           json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
+
+
 @dataclass(frozen=True)
 class OpenAIFormatChat:
     path: str = "/chat/completions"

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from gateway.errors import UpstreamError
 from gateway.providers.base import Endpoint, UpstreamRequest
 from gateway.providers.openai_format import errors
-from gateway.providers.openai_format.chat import bearer_headers
+from gateway.providers.openai_format.chat import bearer_json_post
 
 # OpenAI's `response_format` values and the media types its API answers them with.
 CONTENT_TYPES = {
@@ -34,12 +33,7 @@ class OpenAIFormatSpeech:
 
     def build_request(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest:
         payload = {**body, "model": upstream_model}
-        return UpstreamRequest(
-            method="POST",
-            url=endpoint.base_url.rstrip("/") + self.path,
-            headers=bearer_headers(endpoint.api_key),
-            body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
-        )
+        return bearer_json_post(endpoint.base_url.rstrip("/") + self.path, endpoint.api_key, payload)
 
     def content_type(self, body: dict[str, Any]) -> str:
         return CONTENT_TYPES.get(response_format(body), "application/octet-stream")

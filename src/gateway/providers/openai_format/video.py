@@ -18,7 +18,6 @@ The helpers `requested_seconds` / `requested_size` read the client's values for 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -27,7 +26,7 @@ from urllib.parse import quote, urlencode
 from gateway.errors import ErrorCategory, UpstreamError
 from gateway.providers.base import Endpoint, UpstreamRequest, VideoJobState
 from gateway.providers.openai_format import errors
-from gateway.providers.openai_format.chat import bearer_headers
+from gateway.providers.openai_format.chat import bearer_json_post
 
 STATUSES = ("queued", "in_progress", "completed", "failed")
 SORA_SECONDS = (4, 8, 12)
@@ -79,12 +78,7 @@ class OpenAIFormatVideo:
     def build_create(self, body: dict[str, Any], upstream_model: str, endpoint: Endpoint) -> UpstreamRequest:
         seconds, size = self.job_shape(body, upstream_model)
         payload = {**body, "model": upstream_model, "seconds": str(seconds), "size": size}
-        return UpstreamRequest(
-            method="POST",
-            url=endpoint.base_url.rstrip("/") + self.path,
-            headers=bearer_headers(endpoint.api_key),
-            body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
-        )
+        return bearer_json_post(endpoint.base_url.rstrip("/") + self.path, endpoint.api_key, payload)
 
     def parse_created(self, payload: dict[str, Any]) -> VideoJobState:
         state = self.parse_status(payload)

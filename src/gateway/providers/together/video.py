@@ -37,7 +37,6 @@ bodies (`openai_format.errors`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import quote
@@ -46,7 +45,7 @@ from gateway.errors import ErrorCategory, UpstreamError
 from gateway.providers import video_download
 from gateway.providers.base import Endpoint, UpstreamRequest, VideoJobState
 from gateway.providers.openai_format import errors
-from gateway.providers.openai_format.chat import bearer_headers
+from gateway.providers.openai_format.chat import bearer_json_post
 from gateway.providers.openai_format.video import invalid, one_of, requested_seconds, requested_size
 
 # upstream model -> (durations, sizes; the first of each is the default)
@@ -98,12 +97,7 @@ class TogetherVideo:
         payload.update({field: body[field] for field in PASSED if body.get(field) is not None})
         if body.get("input_reference") is not None:
             payload["frame_images"] = [_frame(body["input_reference"])]
-        return UpstreamRequest(
-            method="POST",
-            url=v2_url(endpoint.base_url) + "/videos",
-            headers=bearer_headers(endpoint.api_key),
-            body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
-        )
+        return bearer_json_post(v2_url(endpoint.base_url) + "/videos", endpoint.api_key, payload)
 
     def parse_created(self, payload: dict[str, Any]) -> VideoJobState:
         state = self.parse_status(payload)

@@ -37,7 +37,6 @@ xAI's flat `{"code", "error"}`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import quote
@@ -46,7 +45,7 @@ from gateway.errors import ErrorCategory, UpstreamError
 from gateway.providers import video_download
 from gateway.providers.base import Endpoint, UpstreamRequest, VideoJobState
 from gateway.providers.openai_format import errors
-from gateway.providers.openai_format.chat import bearer_headers
+from gateway.providers.openai_format.chat import bearer_json_post
 from gateway.providers.openai_format.video import invalid, requested_seconds, requested_size
 
 # OpenAI size -> (aspect_ratio, resolution)
@@ -92,12 +91,7 @@ class XaiVideo:
                                    "aspect_ratio": aspect_ratio, "resolution": resolution}
         if body.get("input_reference") is not None:
             payload["image"] = _image(body["input_reference"])
-        return UpstreamRequest(
-            method="POST",
-            url=endpoint.base_url.rstrip("/") + "/videos/generations",
-            headers=bearer_headers(endpoint.api_key),
-            body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
-        )
+        return bearer_json_post(endpoint.base_url.rstrip("/") + "/videos/generations", endpoint.api_key, payload)
 
     def parse_created(self, payload: dict[str, Any]) -> VideoJobState:
         request_id = payload.get("request_id")
