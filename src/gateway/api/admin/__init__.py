@@ -10,3 +10,5 @@ from gateway.api.admin import keys, orgs, providers, tiers, usage, users
 router = APIRouter()
 for _module in (keys, orgs, users, tiers, usage, providers):
     router.include_router(_module.router)
+from gateway.api.admin import models as catalog_models  # noqa: E402  (the model catalog, docs/catalog.md)
+router.include_router(catalog_models.router)
