@@ -42,8 +42,9 @@ def file_entry(row: dict[str, Any]) -> dict[str, Any]:
     entry = dict(row)
     for name in model_catalog.FLAG_COLUMNS:
         entry[name] = bool(entry[name])
-    if entry.get("image_usd") is not None:
-        entry["image_usd"] = json.loads(entry["image_usd"])
+    for name in model_catalog.JSON_COLUMNS:
+        if entry.get(name) is not None:
+            entry[name] = json.loads(entry[name])
     return entry
 
 

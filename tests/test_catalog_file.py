@@ -25,6 +25,12 @@ def test_the_catalog_file_equals_a_freshly_migrated_catalog():
     assert len(expected["models"]) == len(actual["models"]) > 100
 
 
+def test_the_file_holds_every_column_of_the_models_table_but_its_timestamps():
+    database = catalog.open_database(None)
+    columns = [row["name"] for row in asyncio.run(database.query("SELECT name FROM pragma_table_info('models')")).rows]
+    assert sorted(catalog.model_catalog.COLUMNS) == sorted(set(columns) - {"created_at", "updated_at"})
+
+
 def test_check_names_the_model_and_column_that_drifted(tmp_path):
     document = json.loads(catalog.CATALOG_FILE.read_text(encoding="utf-8"))
     entry = next(m for m in document["models"] if m["id"] == "openai/gpt-4.1-mini")

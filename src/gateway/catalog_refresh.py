@@ -22,7 +22,8 @@ SOURCES = ("litellm", "models.dev")
 # The columns a model's price snapshot (model_price_history.prices) holds; a change to one bumps price_version.
 PRICE_COLUMNS = (
     "input_usd_per_mtok", "cached_input_usd_per_mtok", "output_usd_per_mtok", "reasoning_usd_per_mtok",
-    "image_usd", "tts_usd_per_mchar", "stt_usd_per_minute", "video_usd_per_second",
+    "image_usd", "tts_usd_per_mchar", "stt_usd_per_minute", "video_usd_per_second", "video_usd_by_size",
+    "video_usd_per_video",
     "neurons_per_mtok_input", "neurons_per_mtok_output", "neurons_per_unit",
 )
 LIMIT_COLUMNS = ("context_window", "max_output_tokens")

@@ -211,3 +211,43 @@ def test_catalog_routes_are_in_the_openapi_schema(gw):
     assert {"get", "post"} <= set(paths["/admin/models"])
     assert {"get", "patch"} <= set(paths["/admin/models/{model_id}"])
     assert "post" in paths["/admin/catalog/refresh"]
+
+
+@pytest.fixture(scope="module")
+def file_host():
+    """The fixture files over plain HTTP on loopback, as a public catalog URL serves them."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(FIXTURES)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_refresh_fetches_the_file_from_a_url(gw, file_host):
+    with gw.admin() as admin:
+        fetched = admin.post("/admin/catalog/refresh", json={"source": "models.dev", "url": file_host + "/models_dev_api.json"})
+        missing = admin.post("/admin/catalog/refresh", json={"source": "models.dev", "url": file_host + "/nope.json"})
+        uploaded = admin.post("/admin/catalog/refresh", json={
+            "source": "models.dev", "data": json.loads((FIXTURES / "models_dev_api.json").read_text(encoding="utf-8"))})
+    assert fetched.status_code == 200, fetched.text
+    assert fetched.json()["changes"] == uploaded.json()["changes"] != []
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "catalog_fetch_failed"
+
+
+def test_json_prices_are_objects_in_and_out(gw):
+    rates = {"1280x720": 0.05, "720x1280": 0.05}
+    with gw.admin() as admin:
+        updated = admin.patch("/admin/models/xai/grok-imagine-video", json={"video_usd_by_size": rates})
+        wrong = admin.patch("/admin/models/xai/grok-imagine-video", json={"video_usd_by_size": {"1280x720": "cheap"}})
+    assert updated.status_code == 200, updated.text
+    assert (updated.json()["video_usd_by_size"], updated.json()["price_version"]) == (rates, 2)
+    stored = gw.sql("SELECT video_usd_by_size FROM models WHERE id = 'xai/grok-imagine-video'")[0]["video_usd_by_size"]
+    assert json.loads(stored) == rates
+    assert wrong.status_code == 400 and wrong.json()["error"]["param"].startswith("video_usd_by_size")

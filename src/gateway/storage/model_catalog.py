@@ -16,6 +16,7 @@ COLUMNS = (
     "context_window", "max_output_tokens", *PRICE_COLUMNS,
     "quality_score", "speed_score", "score_source", "price_version", "enabled",
 )
+JSON_COLUMNS = ("image_usd", "video_usd_by_size")  # JSON text in D1, objects in the API and the file
 FLAG_COLUMNS = ("supports_vision", "supports_tools", "supports_json", "supports_streaming", "enabled")
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM models"
 _SNAPSHOT = "json_object(" + ", ".join(f"'{column}', {column}" for column in PRICE_COLUMNS) + ")"

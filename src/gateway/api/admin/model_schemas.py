@@ -31,6 +31,8 @@ class _Editable(_Request):
     tts_usd_per_mchar: Price = Field(default=None, ge=0)
     stt_usd_per_minute: Price = Field(default=None, ge=0)
     video_usd_per_second: Price = Field(default=None, ge=0)
+    video_usd_by_size: dict[str, float] | None = Field(default=None, description='USD per second by size, e.g. {"1792x1024": 0.5}')
+    video_usd_per_video: Price = Field(default=None, ge=0, description="USD per generated video, whatever its length")
     neurons_per_mtok_input: Price = Field(default=None, ge=0, description="Workers AI neurons per million input tokens")
     neurons_per_mtok_output: Price = Field(default=None, ge=0)
     neurons_per_unit: Price = Field(default=None, ge=0)

@@ -29,15 +29,17 @@ _FETCH_TIMEOUTS = Timeouts(connect=10.0, total=60.0)
 
 def model_answer(row: dict[str, Any]) -> dict[str, Any]:
     shown = as_bools(row, *model_catalog.FLAG_COLUMNS)
-    if isinstance(shown.get("image_usd"), str):
-        shown["image_usd"] = json.loads(shown["image_usd"])
+    for name in model_catalog.JSON_COLUMNS:
+        if isinstance(shown.get(name), str):
+            shown[name] = json.loads(shown[name])
     return {"object": "model_entry", **shown}
 
 
 def _stored(fields: dict[str, Any]) -> dict[str, Any]:
     stored = {name: int(value) if isinstance(value, bool) else value for name, value in fields.items()}
-    if stored.get("image_usd") is not None:
-        stored["image_usd"] = json.dumps(stored["image_usd"], sort_keys=True)
+    for name in model_catalog.JSON_COLUMNS:
+        if stored.get(name) is not None:
+            stored[name] = json.dumps(stored[name], sort_keys=True)
     return stored
 
 
