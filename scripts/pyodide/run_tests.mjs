@@ -52,7 +52,7 @@ function copyIntoPyodide(FS, hostPath, fsPath) {
       if (name === "__pycache__" || name.startsWith(".")) continue;
       copyIntoPyodide(FS, join(hostPath, name), `${fsPath}/${name}`);
     }
-  } else if (/\.(py|sql|toml)$/.test(hostPath)) {
+  } else if (/\.(py|sql|toml|json)$/.test(hostPath)) {  // json: tests/unit/fixtures
     FS.writeFile(fsPath, readFileSync(hostPath));
   }
 }
