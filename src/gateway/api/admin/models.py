@@ -138,11 +138,12 @@ async def refresh(body: RefreshRequest, request: Request, principal: Principal =
                                   code="invalid_catalog_file") from None
     gateway = gateway_of(request)
     db = gateway.ports.database
-    diffs = catalog_refresh.diff(await model_catalog.all_models(db), parsed)
+    models = await model_catalog.all_models(db)
+    diffs = catalog_refresh.diff(models, parsed)
     if body.apply and diffs:
         await model_catalog.apply_refresh(db, diffs, source=body.source)
         gateway.catalog.invalidate()
+    matched = sum(1 for model in models if (model["provider_id"], model["upstream_name"]) in parsed)
+    # matched: the gateway's models the file names (changed or not); changes: old -> new per column.
     return json_response({"object": "catalog.refresh", "source": body.source, "applied": body.apply,
-                          "matched": sum(1 for m in await model_catalog.all_models(db)
-                                         if (m["provider_id"], m["upstream_name"]) in parsed),
-                          "changes": diffs})
+                          "matched": matched, "changes": diffs})
