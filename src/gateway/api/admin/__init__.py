@@ -6,7 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from gateway.api.admin import keys, orgs, providers, tiers, usage, users
+from gateway.api.admin import health
 
 router = APIRouter()
 for _module in (keys, orgs, users, tiers, usage, providers):
     router.include_router(_module.router)
+router.include_router(health.router)
