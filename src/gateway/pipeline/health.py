@@ -65,6 +65,7 @@ class ModelHealth:
     provider_id: str
     model_id: str
     outcomes: deque = field(default_factory=deque)  # (time, ok) within the window
+    errors: int = 0                                  # failures among `outcomes`, kept as they come and go
     consecutive_failures: int = 0
     latency_ewma_ms: float | None = None
     ttft_ewma_ms: float | None = None
@@ -78,12 +79,12 @@ class ModelHealth:
 
     def _trim(self, now: float, window: float) -> None:
         while self.outcomes and self.outcomes[0][0] <= now - window:
-            self.outcomes.popleft()
+            if not self.outcomes.popleft()[1]:
+                self.errors -= 1
 
     def window_counts(self, now: float, window: float) -> tuple[int, int]:
         self._trim(now, window)
-        errors = sum(1 for _, ok in self.outcomes if not ok)
-        return len(self.outcomes), errors
+        return len(self.outcomes), self.errors
 
     def current_state(self, now: float, cfg: HealthSettings) -> str:
         if self.state == OPEN and self.opened_at is not None and now - self.opened_at >= cfg.cooldown_seconds:
@@ -113,6 +114,7 @@ class ModelHealth:
         state = self.current_state(now, cfg)
         self._trim(now, cfg.window_seconds)
         self.outcomes.append((now, ok))
+        self.errors += 0 if ok else 1
         if ok:
             self.consecutive_failures = 0
             self.last_success_at = now
@@ -120,7 +122,7 @@ class ModelHealth:
             self.ttft_ewma_ms = _ewma(self.ttft_ewma_ms, ttft_ms, cfg.ewma_alpha)
             if state == HALF_OPEN:
                 self._move(CLOSED, now)
-                self.outcomes = deque([(now, True)])  # the failures that opened it are history now
+                self.outcomes, self.errors = deque([(now, True)]), 0  # the failures that opened it are history
             return
         self.consecutive_failures += 1
         self.last_error_type = error_type
@@ -135,8 +137,7 @@ class ModelHealth:
         if self.consecutive_failures >= cfg.failure_threshold:
             return True
         total = len(self.outcomes)
-        errors = sum(1 for _, ok in self.outcomes if not ok)
-        return total >= cfg.min_samples and errors / total >= cfg.error_rate
+        return total >= cfg.min_samples and self.errors / total >= cfg.error_rate
 
     def snapshot(self, now: float, cfg: HealthSettings) -> dict[str, Any]:
         state = self.current_state(now, cfg)
