@@ -141,6 +141,7 @@ def gateway_config(emulator_url: str, **overrides: str) -> dict[str, str]:
         "CLOUDFLARE_ACCOUNT_ID": CLOUDFLARE_ACCOUNT_ID,  # Workers AI over REST (the Worker uses the AI binding)
         "CLOUDFLARE_API_TOKEN": CLOUDFLARE_API_TOKEN,
         "CLOUDFLARE_API_BASE_URL": emulator_url + "/cloudflare/client/v4",
+        "HEALTH_FLUSH_SECONDS": "0.1",  # a pending model-health flush must not hold a stopping gateway for 5 s
         **overrides,
     }
 

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from gateway.pipeline.health import HealthSettings
+
 # Any request header: the official SDKs send their own (x-stainless-*, openai-organization, ...), and
 # credentials travel in headers, never cookies, so there is nothing a wildcard would expose.
 DEFAULT_CORS_HEADERS = ("*",)
@@ -39,6 +41,20 @@ def _list(raw: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _health(env: Mapping[str, str]) -> HealthSettings:
+    """HEALTH_* settings (docs/health.md); each defaults to HealthSettings' value."""
+    d = HealthSettings()
+    return HealthSettings(
+        window_seconds=_float(env, "HEALTH_WINDOW_SECONDS", d.window_seconds),
+        failure_threshold=int(_float(env, "HEALTH_FAILURE_THRESHOLD", d.failure_threshold)),
+        error_rate=_float(env, "HEALTH_ERROR_RATE", d.error_rate),
+        min_samples=int(_float(env, "HEALTH_MIN_SAMPLES", d.min_samples)),
+        cooldown_seconds=_float(env, "HEALTH_COOLDOWN_SECONDS", d.cooldown_seconds),
+        ewma_alpha=_float(env, "HEALTH_EWMA_ALPHA", d.ewma_alpha),
+        flush_seconds=_float(env, "HEALTH_FLUSH_SECONDS", d.flush_seconds),
+    )
+
+
 def env_prefix(provider_id: str) -> str:
     """'openai' -> 'OPENAI', 'lm-studio' -> 'LM_STUDIO': the prefix of a provider's env settings."""
     return re.sub(r"[^A-Za-z0-9]", "_", provider_id).upper()
@@ -60,6 +76,7 @@ class Settings:
     budget_cache_seconds: float = 5.0   # how long an isolate keeps a caller's budgets and spend
     workers_ai_daily_neurons: float = 10_000.0  # the free Workers AI allocation per UTC day
     workers_ai_paid: bool = False       # true: Workers AI may go beyond it (billed by Cloudflare)
+    health: HealthSettings = field(default_factory=HealthSettings)  # model health and circuit breaker
     # The raw mapping, for provider settings whose names depend on the provider (`<PREFIX>_API_KEY`).
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -80,6 +97,7 @@ class Settings:
             budget_cache_seconds=_at_most(env, "BUDGET_CACHE_SECONDS", 5.0, MAX_CACHE_SECONDS),
             workers_ai_daily_neurons=_float(env, "WORKERS_AI_DAILY_NEURONS", 10_000.0),
             workers_ai_paid=(env.get("WORKERS_AI_PAID") or "").strip().lower() in ("1", "true", "yes"),
+            health=_health(env),
             env=env,
         )
 

@@ -12,6 +12,7 @@ from gateway.pipeline.budgets import BudgetGuard
 from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.credentials import CredentialResolver, KeyChoice, KeyPin
+from gateway.pipeline.health import monitor_for
 from gateway.pipeline.key_fallback import open_with_key_fallback
 from gateway.pipeline.neurons import NeuronGuard
 from gateway.pipeline.targeting import target_adapter
@@ -46,6 +47,7 @@ class EndpointPipeline:
         self._credentials = credentials or CredentialResolver.for_ports(ports, settings)
         self._budgets = BudgetGuard(ports, settings)
         self._neurons = NeuronGuard(ports, settings)
+        self._health = monitor_for(ports, settings.health)  # the isolate's one model-health monitor
 
     async def route(
         self, ctx: RequestContext, *, modality: str, capability: str, label: str, starts_work: bool = True,
@@ -83,4 +85,6 @@ class EndpointPipeline:
             self.finish(ctx)
 
     def finish(self, ctx: RequestContext, *, estimated: bool = False) -> None:
-        self._usage.record(accounting.usage_row(ctx, self._ports.clock.monotonic(), estimated=estimated))
+        row = accounting.usage_row(ctx, self._ports.clock.monotonic(), estimated=estimated)
+        self._health.observe(row)  # success or failure of the model, in memory (docs/health.md)
+        self._usage.record(row)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.api.admin import keys, orgs, providers, tiers, usage, users
+from gateway.api.admin import health, keys, models, orgs, providers, tiers, usage, users
 
 router = APIRouter()
-for _module in (keys, orgs, users, tiers, usage, providers):
+# models: the model catalog (docs/catalog.md); health: live model health (docs/health.md).
+for _module in (keys, orgs, users, tiers, usage, providers, models, health):
     router.include_router(_module.router)
-from gateway.api.admin import models as catalog_models  # noqa: E402  (the model catalog, docs/catalog.md)
-router.include_router(catalog_models.router)
