@@ -31,6 +31,14 @@ def state(mon, model=MODEL):
     return mon.snapshots()[model]["circuit_state"]
 
 
+def opened_monitor(clock: FakeClock) -> HealthMonitor:
+    """A monitor whose circuit for MODEL has just opened (three failures in a row)."""
+    mon = monitor(clock)
+    for _ in range(3):
+        mon.observe(failure())
+    return mon
+
+
 def test_only_the_providers_failures_count():
     for kind in ("server_error", "timeout", "rate_limit"):
         assert outcome_of(failure(kind)) is False
@@ -104,9 +112,7 @@ def test_the_window_forgets_old_outcomes():
 
 def test_cooldown_half_open_one_probe_success_closes():
     clock = FakeClock()
-    mon = monitor(clock)
-    for _ in range(3):
-        mon.observe(failure())
+    mon = opened_monitor(clock)
     clock.advance(9.9)
     assert state(mon) == OPEN and not mon.allow(MODEL)
     clock.advance(0.1)
@@ -122,9 +128,7 @@ def test_cooldown_half_open_one_probe_success_closes():
 
 def test_failed_probe_reopens_for_another_cooldown():
     clock = FakeClock()
-    mon = monitor(clock)
-    for _ in range(3):
-        mon.observe(failure())
+    mon = opened_monitor(clock)
     clock.advance(10)
     assert mon.allow(MODEL)
     mon.observe(failure("timeout"))
@@ -137,9 +141,7 @@ def test_failed_probe_reopens_for_another_cooldown():
 
 def test_a_probe_that_never_reports_is_replaced_after_a_cooldown():
     clock = FakeClock()
-    mon = monitor(clock)
-    for _ in range(3):
-        mon.observe(failure())
+    mon = opened_monitor(clock)
     clock.advance(10)
     assert mon.allow(MODEL)
     clock.advance(9)
@@ -150,9 +152,7 @@ def test_a_probe_that_never_reports_is_replaced_after_a_cooldown():
 
 def test_outcomes_while_open_do_not_close_it_before_the_cooldown():
     clock = FakeClock()
-    mon = monitor(clock)
-    for _ in range(3):
-        mon.observe(failure())
+    mon = opened_monitor(clock)
     mon.observe(row())  # nothing refuses requests yet, so a success can arrive while open
     assert state(mon) == OPEN
 
