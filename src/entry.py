@@ -61,28 +61,16 @@ class Default(WorkerEntrypoint):
     async def chat(self, body: Any, api_key: str):
         """RPC: an OpenAI chat request from a sibling Worker. Answers the completion as a dict,
         an SSE `Response` when `body.stream` is true, or `{"error": {...}}`."""
-        gateway = _get_app(self.env).gateway
-        ctx = gateway.new_context("chat")
-        payload = body.to_py() if hasattr(body, "to_py") else dict(body)
-        try:
-            result = await handle_chat(gateway, ctx, {"authorization": f"Bearer {api_key}"}, payload)
-        except GatewayError as error:
-            return {**error.envelope(), "status": error.status}
+        result = await _call(_get_app(self.env).gateway, "chat", handle_chat, body, api_key)
         if isinstance(result, StreamResult):
             return sse_response(result.chunks)
-        return result.payload
+        return result if isinstance(result, dict) else result.payload
 
     async def embeddings(self, body: Any, api_key: str):
         """RPC: an OpenAI embeddings request from a sibling Worker. Answers the list as a dict, or
         `{"error": {...}, "status": N}`."""
-        gateway = _get_app(self.env).gateway
-        ctx = gateway.new_context("embeddings")
-        payload = body.to_py() if hasattr(body, "to_py") else dict(body)
-        try:
-            result = await handle_embeddings(gateway, ctx, {"authorization": f"Bearer {api_key}"}, payload)
-        except GatewayError as error:
-            return {**error.envelope(), "status": error.status}
-        return result.payload
+        result = await _call(_get_app(self.env).gateway, "embeddings", handle_embeddings, body, api_key)
+        return result if isinstance(result, dict) else result.payload
 
     async def models(self, api_key: str):
         """RPC: the model list, as GET /v1/models answers it."""
@@ -91,3 +79,14 @@ class Default(WorkerEntrypoint):
             return await handle_models(gateway, {"authorization": f"Bearer {api_key}"})
         except GatewayError as error:
             return {**error.envelope(), "status": error.status}
+
+
+async def _call(gateway: Any, endpoint: str, handle: Any, body: Any, api_key: str) -> Any:
+    """An RPC request through the same handler as its HTTP route: its result, or the error as
+    `{"error": {...}, "status": N}` (an RPC caller gets no status line)."""
+    ctx = gateway.new_context(endpoint)
+    payload = body.to_py() if hasattr(body, "to_py") else dict(body)
+    try:
+        return await handle(gateway, ctx, {"authorization": f"Bearer {api_key}"}, payload)
+    except GatewayError as error:
+        return {**error.envelope(), "status": error.status}

@@ -24,13 +24,17 @@ from gateway.settings import Settings
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Where one request goes: the provider's adapter for the endpoint, its endpoint (URL and key), and
-    the client that reaches it (the `AI` binding for key level 'binding', else the HTTP port)."""
+    """Where one request goes: the provider's adapter for the endpoint, the key that serves it (its
+    endpoint: URL and key), and the client that reaches it (the `AI` binding for key level 'binding',
+    else the HTTP port)."""
 
     adapter: Any
-    endpoint: Endpoint
+    key: KeyChoice
     http: HttpClient
-    key: KeyChoice | None = None
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self.key.endpoint
 
 
 class EndpointPipeline:
@@ -64,7 +68,7 @@ class EndpointPipeline:
         if starts_work:
             await self._budgets.check(ctx)
             await self._neurons.check(ctx)
-        return Route(adapter, key.endpoint, self._http_for(key.level), key)
+        return Route(adapter, key, self._http_for(key.level))
 
     def _http_for(self, key_level: str) -> HttpClient:
         return self._ai_http if key_level == "binding" and self._ai_http is not None else self._ports.http

@@ -18,8 +18,7 @@ from gateway.pipeline.chat import JsonResult
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import image_cost
 from gateway.pipeline.endpoint import EndpointPipeline
-from gateway.pipeline.upstream import transport_error
-from gateway.ports import UpstreamConnectError, UpstreamResponse, UpstreamTimeout
+from gateway.pipeline.upstream import read_body
 from gateway.providers.base import ImageResult
 
 
@@ -32,23 +31,13 @@ class ImagesPipeline(EndpointPipeline):
         upstream_model = ctx.target.upstream_model
         response = await self.send(ctx, route, lambda endpoint: adapter.build_request(body, upstream_model, endpoint))
         try:
-            raw = await self._read(ctx, response)
+            raw = await read_body(self._ports.clock, ctx, response)
         finally:
             response.close()
         result = adapter.parse_response(raw, response.headers.get("content-type", ""), body, upstream_model)
         answer = {"created": int(self._ports.clock.now()), **result.answer}
         self._finish_images(ctx, result)
         return JsonResult(answer)
-
-    async def _read(self, ctx: RequestContext, response: UpstreamResponse) -> bytes:
-        clock = self._ports.clock
-        started = clock.monotonic()
-        try:
-            return await response.read()
-        except (UpstreamConnectError, UpstreamTimeout) as exc:
-            raise transport_error(exc, ctx.target.provider_id if ctx.target else "upstream") from exc
-        finally:
-            ctx.upstream_seconds += clock.monotonic() - started
 
     def _finish_images(self, ctx: RequestContext, result: ImageResult) -> None:
         """The row of a request that produced images: billed per image at its size and quality."""

@@ -24,7 +24,7 @@ from gateway.pipeline import accounting
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import speech_cost
 from gateway.pipeline.endpoint import EndpointPipeline
-from gateway.pipeline.upstream import transport_error
+from gateway.pipeline.upstream import read_body, transport_error
 from gateway.ports import UpstreamConnectError, UpstreamResponse, UpstreamTimeout
 from gateway.ports.ai_binding import BufferedResponse
 
@@ -51,24 +51,16 @@ class SpeechPipeline(EndpointPipeline):
         response = await self.send(ctx, route, lambda endpoint: adapter.build_request(body, model, endpoint))
         audio_from = getattr(adapter, "audio_from", None)
         if audio_from is not None and _is_json(response.headers):
-            raw = await self._read_whole(ctx, response)
+            try:
+                raw = await read_body(self._ports.clock, ctx, response)
+            finally:
+                response.close()
             try:
                 audio = audio_from(raw, body)
             except UpstreamError as error:
                 raise error.attribute_to(ctx.target.provider_id) from None
             response = BufferedResponse(200, audio, {"content-type": media_type})
         return MediaStreamResult(self._relay(ctx, response, len(body["input"])), media_type)
-
-    async def _read_whole(self, ctx: RequestContext, response: UpstreamResponse) -> bytes:
-        clock = self._ports.clock
-        started = clock.monotonic()
-        try:
-            return await response.read()
-        except (UpstreamConnectError, UpstreamTimeout) as exc:
-            raise transport_error(exc, ctx.target.provider_id) from exc
-        finally:
-            ctx.upstream_seconds += clock.monotonic() - started
-            response.close()
 
     async def _relay(self, ctx: RequestContext, response: UpstreamResponse, characters: int) -> AsyncIterator[bytes]:
         """Upstream audio bytes out as they come. A break midway cannot be told inside an audio file:

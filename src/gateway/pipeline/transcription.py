@@ -19,8 +19,7 @@ from gateway.pipeline import accounting
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import transcription_cost
 from gateway.pipeline.endpoint import EndpointPipeline
-from gateway.pipeline.upstream import transport_error
-from gateway.ports import UpstreamConnectError, UpstreamTimeout
+from gateway.pipeline.upstream import read_body
 from gateway.transcription.request import TranscriptionRequest
 from gateway.transcription.transcript import Transcript, render
 from gateway.transcription.wav import audio_seconds
@@ -40,15 +39,11 @@ class TranscriptionPipeline(EndpointPipeline):
         ctx.requested_model = request.model
         route = await self.route(ctx, modality="stt", capability="transcription", label="transcription")
         adapter = route.adapter
-        model, clock = ctx.target.upstream_model, self._ports.clock
+        model = ctx.target.upstream_model
         response = await self.send(ctx, route, lambda endpoint: adapter.build_request(request, model, endpoint))
-        started = clock.monotonic()
         try:
-            raw = await response.read()
-        except (UpstreamConnectError, UpstreamTimeout) as exc:
-            raise transport_error(exc, ctx.target.provider_id) from exc
+            raw = await read_body(self._ports.clock, ctx, response)
         finally:
-            ctx.upstream_seconds += clock.monotonic() - started
             response.close()
         transcript = adapter.parse_response(raw, request)
         seconds, exact = self._seconds(transcript, request)

@@ -42,15 +42,20 @@ async def open_response(
     return response
 
 
-async def read_json(clock: Clock, ctx: RequestContext, response: UpstreamResponse) -> dict[str, Any]:
-    provider_id = ctx.target.provider_id if ctx.target else "upstream"
+async def read_body(clock: Clock, ctx: RequestContext, response: UpstreamResponse) -> bytes:
+    """The whole answer body; a break while reading is the transport's error, the wait is upstream time."""
     started = clock.monotonic()
     try:
-        raw = await response.read()
+        return await response.read()
     except (UpstreamConnectError, UpstreamTimeout) as exc:
-        raise transport_error(exc, provider_id) from exc
+        raise transport_error(exc, ctx.target.provider_id if ctx.target else "upstream") from exc
     finally:
         ctx.upstream_seconds += clock.monotonic() - started
+
+
+async def read_json(clock: Clock, ctx: RequestContext, response: UpstreamResponse) -> dict[str, Any]:
+    provider_id = ctx.target.provider_id if ctx.target else "upstream"
+    raw = await read_body(clock, ctx, response)
     try:
         payload = json.loads(raw)
     except ValueError as exc:
