@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from gateway.pipeline.health import HealthSettings
+from gateway.pipeline.retry_policy import RetryPolicy
 
 # Any request header: the official SDKs send their own (x-stainless-*, openai-organization, ...), and
 # credentials travel in headers, never cookies, so there is nothing a wildcard would expose.
@@ -55,6 +56,23 @@ def _health(env: Mapping[str, str]) -> HealthSettings:
     )
 
 
+def _retry(env: Mapping[str, str]) -> RetryPolicy:
+    """Timeouts and retries (docs/fallbacks.md); each defaults to RetryPolicy's value."""
+    d = RetryPolicy()
+    return RetryPolicy(
+        connect_seconds=_float(env, "CONNECT_TIMEOUT_SECONDS", d.connect_seconds),
+        first_token_seconds=_float(env, "FIRST_TOKEN_TIMEOUT_SECONDS", d.first_token_seconds),
+        stream_idle_seconds=_float(env, "STREAM_IDLE_TIMEOUT_SECONDS", d.stream_idle_seconds),
+        attempt_seconds=_float(env, "UPSTREAM_TIMEOUT_SECONDS", d.attempt_seconds),
+        deadline_seconds=_float(env, "REQUEST_DEADLINE_SECONDS", d.deadline_seconds),
+        retries_per_model=int(_float(env, "RETRIES_PER_MODEL", d.retries_per_model)),
+        base_backoff_seconds=_float(env, "RETRY_BASE_SECONDS", d.base_backoff_seconds),
+        max_backoff_seconds=_float(env, "RETRY_MAX_BACKOFF_SECONDS", d.max_backoff_seconds),
+        retry_after_cap_seconds=_float(env, "RETRY_AFTER_CAP_SECONDS", d.retry_after_cap_seconds),
+        max_attempts=max(1, int(_float(env, "MAX_ATTEMPTS", d.max_attempts))),
+    )
+
+
 def env_prefix(provider_id: str) -> str:
     """'openai' -> 'OPENAI', 'lm-studio' -> 'LM_STUDIO': the prefix of a provider's env settings."""
     return re.sub(r"[^A-Za-z0-9]", "_", provider_id).upper()
@@ -65,8 +83,6 @@ class Settings:
     admin_key: str | None = None
     cors_allow_origins: tuple[str, ...] = ("*",)
     cors_allow_headers: tuple[str, ...] = DEFAULT_CORS_HEADERS
-    connect_timeout_seconds: float = 10.0
-    upstream_timeout_seconds: float = 120.0
     max_body_bytes: int = 25 * 1024 * 1024
     max_upload_bytes: int = 25 * 1024 * 1024  # largest audio file /v1/audio/transcriptions takes (OpenAI's cap)
     key_cache_seconds: float = 10.0
@@ -77,6 +93,7 @@ class Settings:
     workers_ai_daily_neurons: float = 10_000.0  # the free Workers AI allocation per UTC day
     workers_ai_paid: bool = False       # true: Workers AI may go beyond it (billed by Cloudflare)
     health: HealthSettings = field(default_factory=HealthSettings)  # model health and circuit breaker
+    retry: RetryPolicy = field(default_factory=RetryPolicy)          # timeouts, retries and the deadline
     # The raw mapping, for provider settings whose names depend on the provider (`<PREFIX>_API_KEY`).
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -86,8 +103,6 @@ class Settings:
             admin_key=env.get("GATEWAY_ADMIN_KEY") or None,
             cors_allow_origins=_list(env.get("CORS_ALLOW_ORIGINS"), ("*",)),
             cors_allow_headers=_list(env.get("CORS_ALLOW_HEADERS"), DEFAULT_CORS_HEADERS),
-            connect_timeout_seconds=_float(env, "CONNECT_TIMEOUT_SECONDS", 10.0),
-            upstream_timeout_seconds=_float(env, "UPSTREAM_TIMEOUT_SECONDS", 120.0),
             max_body_bytes=int(_float(env, "MAX_BODY_BYTES", 25 * 1024 * 1024)),
             max_upload_bytes=int(_float(env, "MAX_UPLOAD_BYTES", 25 * 1024 * 1024)),
             key_cache_seconds=_at_most(env, "KEY_CACHE_SECONDS", 10.0, MAX_CACHE_SECONDS),
@@ -98,6 +113,7 @@ class Settings:
             workers_ai_daily_neurons=_float(env, "WORKERS_AI_DAILY_NEURONS", 10_000.0),
             workers_ai_paid=(env.get("WORKERS_AI_PAID") or "").strip().lower() in ("1", "true", "yes"),
             health=_health(env),
+            retry=_retry(env),
             env=env,
         )
 

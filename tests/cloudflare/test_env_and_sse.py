@@ -18,7 +18,7 @@ def test_env_mapping_reads_vars_and_never_hands_out_bindings(worker):
         env["DB"]  # a binding, not a string
     assert "DB" not in env and "GATEWAY_ENV" in env
     settings = Settings.from_env(env)
-    assert (settings.admin_key, settings.upstream_timeout_seconds, settings.connect_timeout_seconds) == (
+    assert (settings.admin_key, settings.retry.attempt_seconds, settings.retry.connect_seconds) == (
         "test-admin-key", 10.0, 5.0)
 
 

@@ -9,7 +9,7 @@ from typing import Any, Awaitable, Callable, Mapping
 from pydantic import BaseModel
 
 from gateway.api.asgi_io import Receive, Send, header_map, media_headers, read_body, send_json, send_stream
-from gateway.api.validation import parse_json_object, validate
+from gateway.api.validation import max_cost, parse_json_object, validate
 from gateway.core import Gateway
 from gateway.errors import GatewayError, InternalError
 from gateway.pipeline.chat import JsonResult, StreamResult
@@ -49,6 +49,7 @@ async def run_json_request(
             body = parse_json_object(body, gateway.settings.max_body_bytes)
         validate(schema, body)
         ctx.max_output_tokens = requested_output_tokens(body)  # for the Workers AI neuron estimate
+        ctx.max_cost_usd = max_cost(headers)
         return await run(ctx, body)
     except GatewayError as error:
         pipeline.fail(ctx, error)

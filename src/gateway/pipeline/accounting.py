@@ -42,6 +42,7 @@ def usage_row(ctx: RequestContext, finished: float, *, estimated: bool = False) 
         "overhead_ms": round(ctx.overhead_ms(finished), 3),
         "key_level": ctx.key_level,
         "attempts": ctx.attempts,
+        "route_strategy": ctx.route_strategy,
         "tags": json.dumps(ctx.tags) if ctx.tags else None,
         "input_tokens": 0,
         "cached_input_tokens": 0,
@@ -61,12 +62,35 @@ def usage_row(ctx: RequestContext, finished: float, *, estimated: bool = False) 
         output_tokens=usage.output_tokens,
         reasoning_tokens=usage.reasoning_tokens,
     )
+    if ctx.status == "error":
+        return unbilled(row)  # only what succeeded is billed; the tokens stay on the row for the record
     entry = target.catalog_entry if target else None
     cost, status = chat_cost(usage, entry)
     row["cost_usd"] = cost
     row["cost_status"] = "estimated" if estimated and cost is not None else status
     row["price_version"] = entry.get("price_version") if entry else None
     return row
+
+
+def unbilled(row: dict[str, Any]) -> dict[str, Any]:
+    """A failed request's row: zero cost, whatever it produced before it failed (docs/fallbacks.md)."""
+    row["cost_usd"] = 0.0
+    row["cost_status"] = "none"
+    row["price_version"] = None
+    return row
+
+
+def attempt_row(ctx: RequestContext, number: int, started: float, finished: float, error: Any) -> dict[str, Any]:
+    """The row of attempt `number` that failed and was followed by another: `<request_id>.<number>`,
+    pointing at the request's own row, its latency its own, its cost zero."""
+    row = usage_row(ctx, finished)
+    row.update(
+        request_id=f"{ctx.request_id}.{number}", attempt_of=ctx.request_id, status="error",
+        http_status=error.status, error_type=error.error_type, latency_ms=round((finished - started) * 1000.0, 3),
+        ttft_ms=None, overhead_ms=None, attempts=1, input_tokens=0, cached_input_tokens=0, output_tokens=0,
+        reasoning_tokens=0, units=None,
+    )
+    return unbilled(row)
 
 
 NEURON_ENTRY = "_neuron_entry"  # not a column: a Workers AI row's catalog entry, until it is written

@@ -100,6 +100,7 @@ def _caller(record: keys.KeyRecord) -> Caller:
         requests_per_day=record.requests_per_day, daily_budget_usd=record.daily_budget_usd,
         monthly_budget_usd=record.monthly_budget_usd,
         allowed_models=_names(record.allowed_models), allowed_providers=_names(record.allowed_providers),
+        default_strategy=record.default_strategy,
     )
 
 

@@ -31,7 +31,7 @@ class Catalog:
     def resolve(self, requested: str) -> Target:
         """'provider/model' goes to that provider (listed or not); a bare name must be unambiguous."""
         if requested in self.models:
-            return self._target(self.models[requested])
+            return self.target_of(self.models[requested])
         provider_id, sep, upstream_model = requested.partition("/")
         if sep and provider_id in self.providers and upstream_model:
             provider = self.providers[provider_id]
@@ -39,7 +39,7 @@ class Catalog:
             return Target(provider_id, provider["adapter"], upstream_model, requested, listed)
         candidates = self.by_upstream_name.get(requested, [])
         if len(candidates) == 1:
-            return self._target(self.models[candidates[0]])
+            return self.target_of(self.models[candidates[0]])
         if len(candidates) > 1:
             raise InvalidRequestError(
                 f"Model '{requested}' is offered by several providers; name one of: {', '.join(sorted(candidates))}.",
@@ -52,7 +52,7 @@ class Catalog:
             code="model_not_found",
         )
 
-    def _target(self, model: dict[str, Any]) -> Target:
+    def target_of(self, model: dict[str, Any]) -> Target:
         provider = self.providers[model["provider_id"]]
         return Target(model["provider_id"], provider["adapter"], model["upstream_name"], model["id"], model)
 

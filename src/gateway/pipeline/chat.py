@@ -1,17 +1,20 @@
-"""The chat stage: route, resolve the key, call the adapter, relay the answer, account for it."""
+"""The chat stage: pick the model (named or auto), call it with retries and fallbacks until the first byte,
+relay the answer, account for it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
-from gateway.errors import InternalError, UpstreamError
+from gateway.errors import ErrorCategory, InternalError, UpstreamError
+from gateway.pipeline.attempts import Want
 from gateway.pipeline.catalog import require_vision
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import estimate_tokens
-from gateway.pipeline.endpoint import EndpointPipeline
+from gateway.pipeline.endpoint import EndpointPipeline, Route
+from gateway.pipeline.router import chat_needs
 from gateway.pipeline.upstream import read_json, transport_error
 from gateway.ports import UpstreamConnectError, UpstreamResponse, UpstreamTimeout
 from gateway.providers.base import ChatAdapter, MalformedEvent, StreamState
@@ -31,64 +34,128 @@ class StreamResult:
     chunks: AsyncIterator[bytes]
 
 
+@dataclass(slots=True)
+class OpenedStream:
+    """An upstream stream read up to its first content token: what was read is held in `head` until the
+    attempt is known to have worked (nothing has reached the client yet)."""
+
+    response: UpstreamResponse
+    adapter: ChatAdapter
+    state: StreamState
+    upstream: AsyncIterator[bytes]
+    decoder: SseDecoder = field(default_factory=SseDecoder)
+    head: list[bytes] = field(default_factory=list)
+    produced_chars: int = 0
+    ended: bool = False
+
+
 class ChatPipeline(EndpointPipeline):
     async def complete(self, ctx: RequestContext, body: dict[str, Any]) -> JsonResult | StreamResult:
-        """Run a validated OpenAI chat request for an authenticated caller."""
+        """Run a validated OpenAI chat request for an authenticated caller: the requested model or auto's
+        pick, with retries and fallbacks (attempts.py) up to the first byte the client gets."""
         ctx.requested_model = body["model"]
         ctx.stream = bool(body.get("stream"))
-        route = await self.route(ctx, modality="chat", capability="chat", label="chat")
-        require_vision(ctx.target, body.get("messages"))
-        adapter = route.adapter
-        model = ctx.target.upstream_model
-        response = await self.send(ctx, route, lambda endpoint: adapter.build_request(body, model, endpoint))
-        if not ctx.stream:
-            payload = await read_json(self._ports.clock, ctx, response)
-            answer, ctx.usage = adapter.parse_response(payload)
-            self.finish(ctx)
-            return JsonResult(answer)
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        return StreamResult(self._relay(ctx, adapter, response, StreamState(include_usage=include_usage), body))
+        messages = body.get("messages")
+        want = Want("chat", "chat", "chat", needs=lambda: chat_needs(body, ctx.max_cost_usd),
+                    check=lambda target: require_vision(target, messages))
 
-    async def _relay(
-        self,
-        ctx: RequestContext,
-        adapter: ChatAdapter,
-        response: UpstreamResponse,
-        state: StreamState,
-        body: dict[str, Any],
-    ) -> AsyncIterator[bytes]:
-        """Upstream SSE in, OpenAI chunks out. Nothing is retried once a byte has gone out; a break
-        midway ends with an error event the OpenAI SDK raises."""
-        clock = self._ports.clock
-        decoder = SseDecoder()
-        upstream = response.iter_bytes().__aiter__()
-        produced_chars = 0
+        def build(route: Route):
+            return lambda endpoint: route.adapter.build_request(body, ctx.target.upstream_model, endpoint)
+
+        if not ctx.stream:
+            async def answer(route: Route) -> tuple[dict[str, Any], Usage | None]:
+                response = await self.send(ctx, route, build(route))
+                payload = await read_json(self._ports.clock, ctx, response)
+                return route.adapter.parse_response(payload)
+
+            result, ctx.usage = await self.attempt(ctx, want, answer)
+            self.finish(ctx)
+            return JsonResult(result)
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+
+        async def first_token(route: Route) -> OpenedStream:
+            started = self._ports.clock.monotonic()
+            response = await self.send(ctx, route, build(route))
+            opened = OpenedStream(response, route.adapter, StreamState(include_usage=include_usage),
+                                  response.iter_bytes().__aiter__())
+            left = self._policy.first_token_seconds - (self._ports.clock.monotonic() - started)
+            await self._read_to_first_token(ctx, opened, left)
+            return opened
+
+        opened = await self.attempt(ctx, want, first_token)
+        return StreamResult(self._relay(ctx, opened, body))
+
+    async def _read_to_first_token(self, ctx: RequestContext, opened: OpenedStream, seconds: float) -> None:
+        """Read until the first chunk with content (or a finish); any failure until then is the attempt's,
+        classified, so the runner may retry or fall back before the client sees a byte."""
+        provider_id = ctx.target.provider_id if ctx.target else "upstream"
         try:
-            ended = False
-            while not ended:
-                waited = clock.monotonic()
+            try:
+                async with asyncio.timeout(max(seconds, 0.001)):
+                    while not opened.produced_chars and opened.state.finish_reason is None and not opened.ended:
+                        out = await self._pull(ctx, opened)
+                        if out:
+                            opened.head.append(out)
+            except TimeoutError:
+                raise UpstreamError(ErrorCategory.TIMEOUT, f"no first token within "
+                                    f"{self._policy.first_token_seconds:g} s (FIRST_TOKEN_TIMEOUT_SECONDS)",
+                                    provider=provider_id) from None
+            except (UpstreamConnectError, UpstreamTimeout) as exc:
+                raise transport_error(exc, provider_id) from exc
+            if opened.ended and not opened.state.done and opened.state.finish_reason is None:
+                raise UpstreamError(ErrorCategory.SERVER_ERROR, "the stream ended before its first token",
+                                    provider=provider_id, code="upstream_unavailable")
+        except UpstreamError as error:
+            opened.response.close()
+            raise error.attribute_to(provider_id)
+        except BaseException:
+            opened.response.close()
+            raise
+
+    async def _pull(self, ctx: RequestContext, opened: OpenedStream) -> bytes:
+        """One upstream read, as the OpenAI chunks it makes (b"" when it made none); sets `ended`."""
+        clock = self._ports.clock
+        waited = clock.monotonic()
+        try:
+            events = opened.decoder.feed(await opened.upstream.__anext__())
+        except StopAsyncIteration:
+            opened.ended = True
+            events = opened.decoder.flush()
+        finally:
+            ctx.upstream_seconds += clock.monotonic() - waited
+        out = []  # one write per upstream read, however many events it carried
+        for event in events:
+            try:
+                chunks = opened.adapter.transform_event(event, opened.state)
+            except MalformedEvent as exc:
+                ctx.malformed_events += 1
+                log.warning("request %s: skipped a malformed upstream event: %.80s", ctx.request_id, exc)
+                continue
+            for chunk in chunks:
+                opened.produced_chars += _content_chars(chunk)
+                if ctx.ttft_seconds is None and opened.produced_chars:
+                    ctx.ttft_seconds = clock.monotonic() - ctx.started
+                out.append(encode_chunk(chunk))
+        return b"".join(out)
+
+    async def _relay(self, ctx: RequestContext, opened: OpenedStream, body: dict[str, Any]) -> AsyncIterator[bytes]:
+        """The held head, then upstream SSE in, OpenAI chunks out. Nothing is retried once a byte has gone
+        out; a break or a silence longer than STREAM_IDLE_TIMEOUT_SECONDS midway ends with an error event
+        the OpenAI SDK raises, and the request is recorded as failed."""
+        state = opened.state
+        idle = self._policy.stream_idle_seconds
+        try:
+            if opened.head:
+                yield b"".join(opened.head)
+                opened.head.clear()
+            while not opened.ended:
                 try:
-                    events = decoder.feed(await upstream.__anext__())
-                except StopAsyncIteration:
-                    ended = True
-                    events = decoder.flush()
-                finally:
-                    ctx.upstream_seconds += clock.monotonic() - waited
-                out = []  # one write per upstream read, however many events it carried
-                for event in events:
-                    try:
-                        chunks = adapter.transform_event(event, state)
-                    except MalformedEvent as exc:
-                        ctx.malformed_events += 1
-                        log.warning("request %s: skipped a malformed upstream event: %.80s", ctx.request_id, exc)
-                        continue
-                    for chunk in chunks:
-                        produced_chars += _content_chars(chunk)
-                        if ctx.ttft_seconds is None and produced_chars:
-                            ctx.ttft_seconds = clock.monotonic() - ctx.started
-                        out.append(encode_chunk(chunk))
+                    async with asyncio.timeout(idle):
+                        out = await self._pull(ctx, opened)
+                except TimeoutError:
+                    raise UpstreamTimeout(f"the stream stalled for {idle:g} s (STREAM_IDLE_TIMEOUT_SECONDS)") from None
                 if out:
-                    yield b"".join(out)
+                    yield out
             if not state.done and state.finish_reason is None:
                 raise UpstreamConnectError("the stream ended before the answer was complete")
             yield DONE
@@ -106,9 +173,9 @@ class ChatPipeline(EndpointPipeline):
             ctx.status, ctx.http_status, ctx.error_type = "error", error.status, error.error_type
             yield encode_chunk(error.envelope())
         finally:
-            response.close()
+            opened.response.close()
             estimated = state.usage is None
-            ctx.usage = state.usage or _estimate_usage(body, produced_chars)
+            ctx.usage = state.usage or _estimate_usage(body, opened.produced_chars)
             self.finish(ctx, estimated=estimated)
 
 

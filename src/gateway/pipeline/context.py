@@ -21,6 +21,7 @@ class Caller:
     monthly_budget_usd: float | None = None
     allowed_models: tuple[str, ...] | None = None     # None: every model
     allowed_providers: tuple[str, ...] | None = None  # None: every provider
+    default_strategy: str | None = None      # what bare `auto` means for this key (key's, else org's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +45,13 @@ class RequestContext:
     requested_model: str | None = None
     target: Target | None = None
     key_level: str | None = None
-    attempts: int = 1                  # upstream calls made (a rejected stored key moves to the next level)
+    attempts: int = 1                  # upstream calls made (retries, fallbacks, a rejected stored key's next level)
+    fallbacks: tuple[str, ...] = ()    # the error categories that moved the request to another model
+    route_strategy: str | None = None  # auto routing: the strategy that picked the model
+    route_reason: str | None = None    # auto routing: why (x-gateway-route-reason)
     stream: bool = False
     upstream_seconds: float = 0.0      # time spent waiting on the provider (excluded from overhead)
+    waited_seconds: float = 0.0        # backoff before a retry (not the gateway's own cost either)
     ttft_seconds: float | None = None
     usage: Usage | None = None
     status: str = "success"            # success | error | cancelled
@@ -57,9 +62,10 @@ class RequestContext:
     limit_headers: dict[str, str] | None = None  # x-ratelimit-* of a limited caller (pipeline/limits.py)
     max_output_tokens: int | None = None          # the request's max_tokens, for pre-call estimates
     request_bytes: int = 0                        # the body's Content-Length, for pre-call estimates
+    max_cost_usd: float | None = None             # x-gateway-max-cost: auto routing's ceiling for this request
 
     def overhead_ms(self, now: float) -> float:
-        return max((now - self.started - self.upstream_seconds) * 1000.0, 0.0)
+        return max((now - self.started - self.upstream_seconds - self.waited_seconds) * 1000.0, 0.0)
 
     def response_headers(self, now: float) -> dict[str, str]:
         headers = {"x-request-id": self.request_id, "x-gateway-overhead-ms": f"{self.overhead_ms(now):.2f}"}
@@ -68,6 +74,11 @@ class RequestContext:
             headers["x-gateway-model"] = self.target.model_id
         if self.key_level is not None:
             headers["x-gateway-key-level"] = self.key_level
+        headers["x-gateway-attempts"] = str(self.attempts)
+        if self.fallbacks:
+            headers["x-gateway-fallback"] = ",".join(self.fallbacks)
+        if self.route_reason is not None:
+            headers["x-gateway-route-reason"] = self.route_reason
         if self.limit_headers:
             headers.update(self.limit_headers)
         return headers

@@ -176,6 +176,17 @@ class CredentialResolver:
         endpoint, level = resolve_endpoint(provider, manifest, self._settings, ai_binding=ai_binding)
         return KeyChoice(endpoint, level, PLATFORM_RANK, provider, manifest)
 
+    async def has_key(self, caller: Caller | None, provider: dict[str, Any], manifest: ProviderManifest, *,
+                      ai_binding: bool = False) -> bool:
+        """Could `choose` serve this caller at some level? (The router's credentials filter: cached rows only.)"""
+        if await self._stored(caller, provider["id"]):
+            return True
+        try:
+            resolve_endpoint(provider, manifest, self._settings, ai_binding=ai_binding)
+        except UpstreamError:
+            return False
+        return True
+
     async def _pinned(self, pin: KeyPin, provider: dict[str, Any], manifest: ProviderManifest,
                       ai_binding: bool) -> KeyChoice:
         if pin.level not in STORED_LEVELS:  # env / binding / none: the platform's key, as at creation

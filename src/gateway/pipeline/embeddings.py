@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.pipeline.attempts import Want
 from gateway.pipeline.chat import JsonResult
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import estimate_tokens
-from gateway.pipeline.endpoint import EndpointPipeline
+from gateway.pipeline.endpoint import EndpointPipeline, Route
+from gateway.pipeline.router import needs_for
 from gateway.pipeline.upstream import read_json
 from gateway.usage import Usage
 
@@ -23,15 +25,20 @@ class EmbeddingsPipeline(EndpointPipeline):
     async def create(self, ctx: RequestContext, body: dict[str, Any]) -> JsonResult:
         """Run a validated OpenAI embeddings request for an authenticated caller."""
         ctx.requested_model = body["model"]
-        route = await self.route(ctx, modality="embedding", capability="embeddings", label="embeddings")
-        adapter = route.adapter
-        model = ctx.target.upstream_model
-        response = await self.send(ctx, route, lambda endpoint: adapter.build_request(body, model, endpoint))
-        try:
-            payload = await read_json(self._ports.clock, ctx, response)
-        finally:
-            response.close()
-        answer, usage = adapter.parse_response(payload, body)
+        # Vectors of two models do not mix in one index: a failure never moves to another model.
+        want = Want("embedding", "embeddings", "embeddings", needs=lambda: needs_for("embedding", body),
+                    same_model_only=True)
+
+        async def embed(route: Route) -> tuple[dict[str, Any], Usage | None]:
+            build = route.adapter.build_request
+            response = await self.send(ctx, route, lambda endpoint: build(body, ctx.target.upstream_model, endpoint))
+            try:
+                payload = await read_json(self._ports.clock, ctx, response)
+            finally:
+                response.close()
+            return route.adapter.parse_response(payload, body)
+
+        answer, usage = await self.attempt(ctx, want, embed)
         estimated = usage is None
         if usage is None:
             usage = estimate_usage(body.get("input"))

@@ -4,22 +4,26 @@ timeouts, and how a request is accounted when it ends (in an answer or in an err
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 from gateway.errors import GatewayError
 from gateway.pipeline import accounting
+from gateway.pipeline.attempts import AttemptRunner, Want
 from gateway.pipeline.budgets import BudgetGuard
 from gateway.pipeline.catalog import CatalogCache
-from gateway.pipeline.context import RequestContext
+from gateway.pipeline.context import RequestContext, Target
 from gateway.pipeline.credentials import CredentialResolver, KeyChoice, KeyPin
+from gateway.pipeline.fallback_rules import rules_for
 from gateway.pipeline.health import monitor_for
 from gateway.pipeline.key_fallback import open_with_key_fallback
 from gateway.pipeline.neurons import NeuronGuard
-from gateway.pipeline.targeting import target_adapter
+from gateway.pipeline.targeting import adapter_for, target_adapter
 from gateway.ports import HttpClient, Ports, Timeouts, UpstreamResponse
 from gateway.ports.ai_binding import AiBindingHttp
 from gateway.providers.base import Endpoint, UpstreamRequest
 from gateway.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +50,17 @@ class EndpointPipeline:
         self._settings = settings
         self._catalog = catalog
         self._usage = usage or accounting.UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds)
-        self._timeouts = Timeouts(connect=settings.connect_timeout_seconds, total=settings.upstream_timeout_seconds)
+        self._policy = settings.retry
         self._ai_http = AiBindingHttp(ports.ai) if ports.ai is not None else None
         self._credentials = credentials or CredentialResolver.for_ports(ports, settings)
         self._budgets = BudgetGuard(ports, settings)
         self._neurons = NeuronGuard(ports, settings)
         self._health = monitor_for(ports, settings.health)  # the isolate's one model-health monitor
+        self._runner = AttemptRunner(
+            catalog=catalog, credentials=self._credentials, health=self._health, neurons=self._neurons,
+            rules=rules_for(ports, settings), policy=self._policy, clock=ports.clock, record=self._record_row,
+            ai_binding=self._ai_http is not None,
+        )
 
     async def route(
         self, ctx: RequestContext, *, modality: str, capability: str, label: str, starts_work: bool = True,
@@ -70,6 +79,22 @@ class EndpointPipeline:
             await self._neurons.check(ctx)
         return Route(adapter, key, self._http_for(key.level))
 
+    async def attempt(self, ctx: RequestContext, want: Want, call: Callable[[Route], Awaitable[T]]) -> T:
+        """Run `call` (one upstream attempt, raising UpstreamError on failure) for the requested model, or
+        for `auto`'s pick, retrying and falling back as the failure's category says (attempts.py). The
+        caller's budgets are checked once, before anything is sent."""
+        await self._budgets.check(ctx)
+
+        async def route(target: Target) -> Route:
+            manifest, adapter = adapter_for(target, want.capability, want.label)
+            provider = (await self._catalog.get()).providers[target.provider_id]
+            key = await self._credentials.choose(ctx.caller, provider, manifest, ai_binding=self._ai_http is not None)
+            ctx.key_level = key.level
+            await self._neurons.check(ctx)
+            return Route(adapter, key, self._http_for(key.level))
+
+        return await self._runner.run(ctx, want, route, call)
+
     def _http_for(self, key_level: str) -> HttpClient:
         return self._ai_http if key_level == "binding" and self._ai_http is not None else self._ports.http
 
@@ -78,7 +103,15 @@ class EndpointPipeline:
         """Build the request for the route's key and open the answer; a stored key the provider rejects is
         marked invalid and the request is built and sent again with the next level's key (key_fallback.py)."""
         return await open_with_key_fallback(ctx, self._credentials, route.key, route.adapter, build, self._http_for,
-                                            self._ports.clock, self._timeouts, ai_binding=self._ai_http is not None)
+                                            self._ports.clock, self.timeouts(ctx), ai_binding=self._ai_http is not None)
+
+    def timeouts(self, ctx: RequestContext) -> Timeouts:
+        """One attempt's timeouts: its whole answer within UPSTREAM_TIMEOUT_SECONDS and what is left of the
+        request's deadline (whole seconds, so the HTTP port's per-Timeouts cache stays small)."""
+        policy = self._policy
+        left = policy.deadline_seconds - (self._ports.clock.monotonic() - ctx.started)
+        total = max(1.0, min(policy.attempt_seconds, float(int(left) + 1)))
+        return Timeouts(connect=policy.connect_seconds, total=total, first_byte=policy.first_token_seconds)
 
     def fail(self, ctx: RequestContext, error: GatewayError) -> None:
         """Account for a request that ends in an error answer (only authenticated callers get rows)."""
@@ -89,6 +122,8 @@ class EndpointPipeline:
             self.finish(ctx)
 
     def finish(self, ctx: RequestContext, *, estimated: bool = False) -> None:
-        row = accounting.usage_row(ctx, self._ports.clock.monotonic(), estimated=estimated)
+        self._record_row(accounting.usage_row(ctx, self._ports.clock.monotonic(), estimated=estimated))
+
+    def _record_row(self, row: dict[str, Any]) -> None:
         self._health.observe(row)  # success or failure of the model, in memory (docs/health.md)
         self._usage.record(row)

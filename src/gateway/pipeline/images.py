@@ -14,10 +14,12 @@ import json
 from typing import Any
 
 from gateway.pipeline import accounting
+from gateway.pipeline.attempts import Want
 from gateway.pipeline.chat import JsonResult
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import image_cost
-from gateway.pipeline.endpoint import EndpointPipeline
+from gateway.pipeline.endpoint import EndpointPipeline, Route
+from gateway.pipeline.router import needs_for
 from gateway.pipeline.upstream import read_body
 from gateway.providers.base import ImageResult
 
@@ -26,15 +28,19 @@ class ImagesPipeline(EndpointPipeline):
     async def create(self, ctx: RequestContext, body: dict[str, Any]) -> JsonResult:
         """Run a validated OpenAI image-generation request for an authenticated caller."""
         ctx.requested_model = body["model"]
-        route = await self.route(ctx, modality="image", capability="images", label="image generation")
-        adapter = route.adapter
-        upstream_model = ctx.target.upstream_model
-        response = await self.send(ctx, route, lambda endpoint: adapter.build_request(body, upstream_model, endpoint))
-        try:
-            raw = await read_body(self._ports.clock, ctx, response)
-        finally:
-            response.close()
-        result = adapter.parse_response(raw, response.headers.get("content-type", ""), body, upstream_model)
+        want = Want("image", "images", "image generation", needs=lambda: needs_for("image", body))
+
+        async def generate(route: Route) -> ImageResult:
+            upstream_model = ctx.target.upstream_model
+            build = route.adapter.build_request
+            response = await self.send(ctx, route, lambda endpoint: build(body, upstream_model, endpoint))
+            try:
+                raw = await read_body(self._ports.clock, ctx, response)
+            finally:
+                response.close()
+            return route.adapter.parse_response(raw, response.headers.get("content-type", ""), body, upstream_model)
+
+        result = await self.attempt(ctx, want, generate)
         answer = {"created": int(self._ports.clock.now()), **result.answer}
         self._finish_images(ctx, result)
         return JsonResult(answer)
@@ -47,4 +53,4 @@ class ImagesPipeline(EndpointPipeline):
         row["units"] = json.dumps({"images": images, "size": result.size, "quality": result.quality})
         row["cost_usd"], row["cost_status"] = image_cost(images, result.size, result.quality, entry)
         row["price_version"] = entry.get("price_version") if entry else None
-        self._usage.record(row)
+        self._record_row(row)

@@ -16,6 +16,15 @@ def model_matches(pattern: str, model_id: str) -> bool:
     return pattern == model_id
 
 
+def permits(caller: Caller | None, provider_id: str, model_id: str) -> bool:
+    """May this key use the model? (The router's filter; `enforce_key_policy` answers the 403.)"""
+    if caller is None:
+        return True
+    if caller.allowed_providers is not None and provider_id not in caller.allowed_providers:
+        return False
+    return caller.allowed_models is None or any(model_matches(p, model_id) for p in caller.allowed_models)
+
+
 def enforce_key_policy(caller: Caller | None, target: Target) -> None:
     """403 naming `model` when the key may not use the target's provider or model."""
     if caller is None:

@@ -133,6 +133,16 @@ class NeuronGuard:
                 param="model", headers={"retry-after": str(reset)},
             )
 
+    async def left(self) -> float | None:
+        """Neurons left today for routing decisions; None: no limit applies (paid use, or unreadable)."""
+        if self._paid:
+            return None
+        try:
+            used = await self._used(utc_day(self._ports.clock.now()))
+        except DatabaseError:
+            return None
+        return self._budget - used
+
     async def _used(self, day: str) -> float:
         monotonic = self._ports.clock.monotonic()
         used = self._cache.get(day, monotonic)

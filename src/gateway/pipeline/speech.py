@@ -8,7 +8,7 @@ that answer goes out in one piece, its failures (a JSON error, a document withou
 An upstream error status is classified before the client gets a byte (a plain HTTP error). The usage
 row is written when the relay ends — finished, broken, or the client gone (`cancelled`): `units` is
 `{"characters": N}` (N = characters of `input`) and the cost is N × the model's `tts_usd_per_mchar`
-per million; the provider's characters are billed whether or not the client heard them all.
+per million; billed when the client went away (the provider produced it), not when the provider broke off.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from typing import Any, AsyncIterator
 
 from gateway.errors import UpstreamError
 from gateway.pipeline import accounting
+from gateway.pipeline.attempts import Want
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import speech_cost
-from gateway.pipeline.endpoint import EndpointPipeline
+from gateway.pipeline.endpoint import EndpointPipeline, Route
+from gateway.pipeline.router import needs_for
 from gateway.pipeline.upstream import read_body, transport_error
 from gateway.ports import UpstreamConnectError, UpstreamResponse, UpstreamTimeout
 from gateway.ports.ai_binding import BufferedResponse
@@ -44,22 +46,27 @@ class SpeechPipeline(EndpointPipeline):
         """Run a validated OpenAI speech request for an authenticated caller."""
         ctx.requested_model = body["model"]
         ctx.stream = True
-        route = await self.route(ctx, modality="tts", capability="speech", label="text-to-speech")
-        adapter = route.adapter
-        model = ctx.target.upstream_model
-        media_type = adapter.content_type(body)
-        response = await self.send(ctx, route, lambda endpoint: adapter.build_request(body, model, endpoint))
-        audio_from = getattr(adapter, "audio_from", None)
-        if audio_from is not None and _is_json(response.headers):
-            try:
-                raw = await read_body(self._ports.clock, ctx, response)
-            finally:
-                response.close()
-            try:
-                audio = audio_from(raw, body)
-            except UpstreamError as error:
-                raise error.attribute_to(ctx.target.provider_id) from None
-            response = BufferedResponse(200, audio, {"content-type": media_type})
+        want = Want("tts", "speech", "text-to-speech", needs=lambda: needs_for("tts", body))
+
+        async def speak(route: Route) -> tuple[UpstreamResponse, str]:
+            """One attempt: the audio's response once it has answered 200 (a JSON answer already decoded)."""
+            adapter, model = route.adapter, ctx.target.upstream_model
+            media_type = adapter.content_type(body)
+            response = await self.send(ctx, route, lambda endpoint: adapter.build_request(body, model, endpoint))
+            audio_from = getattr(adapter, "audio_from", None)
+            if audio_from is not None and _is_json(response.headers):
+                try:
+                    raw = await read_body(self._ports.clock, ctx, response)
+                finally:
+                    response.close()
+                try:
+                    audio = audio_from(raw, body)
+                except UpstreamError as error:
+                    raise error.attribute_to(ctx.target.provider_id) from None
+                response = BufferedResponse(200, audio, {"content-type": media_type})
+            return response, media_type
+
+        response, media_type = await self.attempt(ctx, want, speak)
         return MediaStreamResult(self._relay(ctx, response, len(body["input"])), media_type)
 
     async def _relay(self, ctx: RequestContext, response: UpstreamResponse, characters: int) -> AsyncIterator[bytes]:
@@ -101,7 +108,9 @@ class SpeechPipeline(EndpointPipeline):
         row["units"] = json.dumps({"characters": characters})
         row["cost_usd"], row["cost_status"] = speech_cost(characters, entry)
         row["price_version"] = entry.get("price_version") if entry else None
-        self._usage.record(row)
+        if ctx.status == "error":
+            accounting.unbilled(row)  # broke midway: only what succeeded is billed
+        self._record_row(row)
 
 
 def _is_json(headers: Any) -> bool:

@@ -7,10 +7,11 @@ from typing import Any
 
 from gateway.errors import ErrorCategory, UpstreamError
 from gateway.pipeline.catalog import CatalogCache, require_modality
-from gateway.pipeline.context import RequestContext
+from gateway.pipeline.context import RequestContext, Target
 from gateway.pipeline.credentials import CredentialResolver, KeyChoice, KeyPin
 from gateway.pipeline.key_policy import enforce_key_policy
 from gateway.providers import registry
+from gateway.providers.base import ProviderManifest
 
 
 async def target_adapter(
@@ -31,14 +32,21 @@ async def target_adapter(
     ctx.target = target = catalog.resolve(ctx.requested_model)
     require_modality(target, modality, label)
     enforce_key_policy(ctx.caller, target)  # the key's allowed models/providers: before a key is even resolved
+    manifest, adapter = adapter_for(target, capability, label)
+    choice = await credentials.choose(
+        ctx.caller, catalog.providers[target.provider_id], manifest, ai_binding=ai_binding, pin=pin
+    )
+    ctx.key_level = choice.level
+    return adapter, choice
+
+
+def adapter_for(target: Target, capability: str, label: str) -> tuple[ProviderManifest, Any]:
+    """(the target's provider manifest, its adapter for `capability`); 400 naming `model` when the
+    provider does not offer it."""
     manifest = registry.get(target.adapter)
     adapter = getattr(manifest, capability, None) if manifest is not None else None
     if adapter is None:
         raise UpstreamError(
             ErrorCategory.INVALID_REQUEST, f"provider '{target.provider_id}' does not offer {label}", param="model"
         )
-    choice = await credentials.choose(
-        ctx.caller, catalog.providers[target.provider_id], manifest, ai_binding=ai_binding, pin=pin
-    )
-    ctx.key_level = choice.level
-    return adapter, choice
+    return manifest, adapter

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.pipeline import accounting
+from gateway.pipeline.attempts import Want
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import transcription_cost
-from gateway.pipeline.endpoint import EndpointPipeline
+from gateway.pipeline.endpoint import EndpointPipeline, Route
+from gateway.pipeline.router import needs_for
 from gateway.pipeline.upstream import read_body
 from gateway.transcription.request import TranscriptionRequest
 from gateway.transcription.transcript import Transcript, render
@@ -37,15 +39,20 @@ class TranscriptionPipeline(EndpointPipeline):
     async def create(self, ctx: RequestContext, request: TranscriptionRequest) -> TranscriptResult:
         """Run a validated transcription upload for an authenticated caller."""
         ctx.requested_model = request.model
-        route = await self.route(ctx, modality="stt", capability="transcription", label="transcription")
-        adapter = route.adapter
-        model = ctx.target.upstream_model
-        response = await self.send(ctx, route, lambda endpoint: adapter.build_request(request, model, endpoint))
-        try:
-            raw = await read_body(self._ports.clock, ctx, response)
-        finally:
-            response.close()
-        transcript = adapter.parse_response(raw, request)
+        want = Want("stt", "transcription", "transcription",
+                    needs=lambda: needs_for("stt", {}, units=audio_seconds(request.file.data)[0] / 60.0))
+
+        async def transcribe(route: Route) -> Transcript:
+            model = ctx.target.upstream_model
+            build = route.adapter.build_request
+            response = await self.send(ctx, route, lambda endpoint: build(request, model, endpoint))
+            try:
+                raw = await read_body(self._ports.clock, ctx, response)
+            finally:
+                response.close()
+            return route.adapter.parse_response(raw, request)
+
+        transcript = await self.attempt(ctx, want, transcribe)
         seconds, exact = self._seconds(transcript, request)
         body, media_type = render(transcript, request)
         ctx.usage = transcript.usage
@@ -71,4 +78,4 @@ class TranscriptionPipeline(EndpointPipeline):
         row["cost_usd"] = cost
         row["cost_status"] = "estimated" if cost is not None and by_minutes and not exact else status
         row["price_version"] = entry.get("price_version") if entry else None
-        self._usage.record(row)
+        self._record_row(row)

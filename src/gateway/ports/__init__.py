@@ -55,7 +55,8 @@ class UpstreamResponse(Protocol):
 @dataclass(frozen=True, slots=True)
 class Timeouts:
     connect: float = 10.0
-    total: float = 120.0
+    total: float = 120.0             # the whole answer, body included (the port enforces it)
+    first_byte: float | None = None  # until the status line (the pipeline enforces it, on every port)
 
 
 class HttpClient(Protocol):

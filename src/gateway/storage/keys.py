@@ -45,6 +45,7 @@ class KeyRecord:
     monthly_budget_usd: float | None = None
     allowed_models: str | None = None     # JSON lists, NULL = all
     allowed_providers: str | None = None
+    default_strategy: str | None = None   # the key's `auto` strategy, else its org's (NULL: balanced)
 
 
 # The effective tier is resolved in the same statement: the key's tier, else its org's, else its user's,
@@ -52,7 +53,7 @@ class KeyRecord:
 _KEY_COLUMNS = (
     "k.id, k.user_id, k.org_id, COALESCE(k.tier_id, o.tier_id, u.tier_id, 'free') AS tier_id, k.status, "
     "k.expires_at, k.requests_per_day, k.daily_budget_usd, k.monthly_budget_usd, k.allowed_models, "
-    "k.allowed_providers"
+    "k.allowed_providers, COALESCE(k.default_strategy, o.default_strategy) AS default_strategy"
 )
 _KEY_FROM = ("gateway_keys k LEFT JOIN organizations o ON o.id = k.org_id "
              "LEFT JOIN users u ON u.id = k.user_id")
