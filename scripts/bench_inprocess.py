@@ -3,7 +3,12 @@ canned OpenAI answer, SQLite with the real migrations. What is left is the reque
 validation, routing, the adapter, the answer, the usage row) — the figure to compare two commits by when
 the socket benchmark (`scripts/bench.py`) is too noisy to tell them apart.
 
-    .venv/bin/python scripts/bench_inprocess.py [--requests N]
+    .venv/bin/python scripts/bench_inprocess.py [--requests N] [--model auto] [--fail-every K]
+
+`--model auto` (or auto/<strategy>) adds the router's ranking of the whole chat catalog to every request;
+`--fail-every K` makes every K-th upstream call answer 503, so those requests pay a failed attempt, its row
+and a retry (with no backoff wait: RETRY_BASE_SECONDS=0). The difference between runs is the routing and
+fallback bookkeeping.
 """
 
 from __future__ import annotations
@@ -38,10 +43,20 @@ ANSWER = json.dumps({
 REQUEST = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}
 
 
+OVERLOADED = json.dumps({"error": {"message": "overloaded", "type": "server_error", "param": None, "code": None}}).encode()
+
+
 class CannedUpstream:
-    """The HttpClient port answering every call with ANSWER at once."""
+    """The HttpClient port answering every call with ANSWER at once (every `fail_every`-th with a 503)."""
+
+    def __init__(self, fail_every: int = 0) -> None:
+        self._fail_every = fail_every
+        self._calls = 0
 
     async def send(self, method, url, headers, body, timeouts) -> FakeResponse:
+        self._calls += 1
+        if self._fail_every and self._calls % self._fail_every == 0:
+            return FakeResponse(503, OVERLOADED, {"content-type": "application/json"})
         return FakeResponse(200, ANSWER, {"content-type": "application/json"})
 
     async def close(self) -> None:
@@ -72,32 +87,41 @@ async def call(app, path: str, body: dict, headers: dict[str, str]) -> tuple[int
     return status, b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
 
 
-async def main(requests: int) -> None:
+async def main(requests: int, model: str, fail_every: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         database = SQLiteDatabase(Path(folder) / "bench.sqlite3", own_thread=True)
         database.migrate(ROOT / "migrations", ROOT / "d1_views.sql")
-        ports = Ports(database=database, http=CannedUpstream(), background=AsyncioBackground(), clock=SystemClock())
-        settings = Settings.from_env({"GATEWAY_ADMIN_KEY": ADMIN_KEY, "OPENAI_API_KEY": "sk-bench"})
+        ports = Ports(database=database, http=CannedUpstream(fail_every), background=AsyncioBackground(),
+                      clock=SystemClock())
+        # Only OpenAI has a key: auto ranks the whole chat catalog and picks among OpenAI's models.
+        settings = Settings.from_env({"GATEWAY_ADMIN_KEY": ADMIN_KEY, "OPENAI_API_KEY": "sk-bench",
+                                      "RETRY_BASE_SECONDS": "0", "HEALTH_FAILURE_THRESHOLD": "1000000",
+                                      "HEALTH_ERROR_RATE": "1.1"})
+        request = {**REQUEST, "model": model}
         app = create_app(ports, settings)
         status, body = await call(app, "/admin/keys", BENCH_KEY, {"authorization": f"Bearer {ADMIN_KEY}", "content-type": "application/json"})
         assert status == 201, body
         headers = {"authorization": f"Bearer {json.loads(body)['key']}", "content-type": "application/json"}
         for _ in range(300):  # warm-up: caches filled, code paths compiled
-            await call(app, "/v1/chat/completions", REQUEST, headers)
+            await call(app, "/v1/chat/completions", request, headers)
         await asyncio.sleep(0.1)  # let the warm-up's usage rows be written
         gc.collect()
         gc.freeze()
         started = time.process_time()
         for _ in range(requests):
-            status, body = await call(app, "/v1/chat/completions", REQUEST, headers)
+            status, body = await call(app, "/v1/chat/completions", request, headers)
         await asyncio.sleep(0.1)  # the usage rows are part of the cost: wait for their writes
         cpu_ms = (time.process_time() - started) / requests * 1000.0
         assert status == 200, body
-        print(f"{requests} chat requests in-process: {cpu_ms:.3f} ms CPU per request (usage rows included)")
+        print(f"{requests} chat requests in-process (model {model}, every {fail_every or 'no'} upstream call "
+              f"failing): {cpu_ms:.3f} ms CPU per request (usage rows included)")
         database.close()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000)
-    asyncio.run(main(parser.parse_args().requests))
+    parser.add_argument("--model", default=REQUEST["model"], help="the requested model (auto, auto/cheapest, ...)")
+    parser.add_argument("--fail-every", type=int, default=0, help="every K-th upstream call answers 503")
+    args = parser.parse_args()
+    asyncio.run(main(args.requests, args.model, args.fail_every))

@@ -73,7 +73,6 @@ class _Run:
     catalog: Catalog
     tried: set[str] = field(default_factory=set)
     fallbacks: list[str] = field(default_factory=list)  # categories that moved the request on
-    auto_rest: list[Target] = field(default_factory=list)  # the ranking's candidates not tried yet
     strategy: str | None = None
     _needs: router.Needs | None = None
     _view: "_RouterView | None" = None
@@ -145,14 +144,14 @@ class AttemptRunner:
         deadline = ctx.started + policy.deadline_seconds
         last_error: GatewayError | None = None
         pending_row: dict[str, Any] | None = None  # the last failure: the request's own row if nothing follows
-        made = 0
+        first = True
         while queue:
             target = queue.popleft()
             if target.model_id in run.tried:
                 continue
-            if queue and self._health.is_open(target.model_id):
-                run.tried.add(target.model_id)  # skipped: its circuit is open and something else is left
-                continue
+            if queue and not self._health.allow(target.model_id):
+                run.tried.add(target.model_id)  # skipped: its circuit is open (or half-open, probe out) and
+                continue                          # something else is left
             run.tried.add(target.model_id)
             ctx.target = target
             try:
@@ -162,27 +161,27 @@ class AttemptRunner:
                 queue = await self._after(run, target, error, queue)
                 continue
             except GatewayError as error:
-                if made or queue or run.auto_rest:
+                if not first or queue:
                     last_error = error  # e.g. the neuron budget: another candidate may still fit
                     continue
                 raise
             retry = 0
             while True:
-                if made >= policy.max_attempts or self._clock.monotonic() >= deadline:
-                    raise _final(last_error, made) if last_error else _deadline_error()
+                if not first and (ctx.attempts >= policy.max_attempts or self._clock.monotonic() >= deadline):
+                    raise _final(last_error, ctx.attempts) if last_error else _deadline_error()
                 if pending_row is not None:
                     self._record(pending_row)
                     pending_row = None
-                made += 1
-                if made > 1:
+                if not first:
                     ctx.attempts += 1
+                first = False
                 started = self._clock.monotonic()
                 ctx.usage, ctx.ttft_seconds = None, None
                 try:
                     result = await call(routed)
                 except UpstreamError as error:
                     last_error = error
-                    pending_row = accounting.attempt_row(ctx, made, started, self._clock.monotonic(), error)
+                    pending_row = accounting.attempt_row(ctx, ctx.attempts, started, self._clock.monotonic(), error)
                     if error.category is ErrorCategory.INVALID_REQUEST:
                         raise
                     if error.category in RETRY_SAME_MODEL and retry < policy.retries_per_model:
@@ -198,7 +197,7 @@ class AttemptRunner:
             queue = await self._after(run, target, last_error, queue)
         if last_error is None:
             raise _no_route(run)
-        raise _final(last_error, made)
+        raise _final(last_error, ctx.attempts)
 
     async def _wait(self, ctx: RequestContext, seconds: float) -> None:
         started = self._clock.monotonic()
@@ -222,9 +221,7 @@ class AttemptRunner:
             raise _no_route(run, ranking)
         run.strategy = ctx.route_strategy = strategy
         ctx.route_reason = ranking.reason()
-        targets = [catalog.target_of(scored.entry) for scored in ranking.ranked]
-        run.auto_rest = targets[1:]
-        return targets[:1]
+        return [catalog.target_of(scored.entry) for scored in ranking.ranked]
 
     async def _view(self, run: _Run) -> _RouterView:
         if run._view is None:
@@ -259,12 +256,11 @@ class AttemptRunner:
         if run.want.same_model_only:
             return deque(_unique(found, run.tried))
         if category is not ErrorCategory.CONTENT_FILTER:
-            found += [t for t in list(queue) + run.auto_rest if self._fits(run, t, needs, view)]
+            found += [t for t in queue if self._fits(run, t, needs, view)]  # the rest of auto's ranking or the chain
         found += self._chain(run, rule, needs, view)
         found = _unique(found, run.tried)[: max(rule.max_attempts, 1)]
         if rule.allow_workers_ai:
             found += _unique(self._workers_ai(run, needs, view), run.tried | {t.model_id for t in found})[:1]
-        run.auto_rest = []
         return deque(found)
 
     def _fits(self, run: _Run, target: Target, needs: router.Needs, view: _RouterView) -> bool:

@@ -270,6 +270,11 @@ def is_rejected_key(choice: KeyChoice, error: UpstreamError) -> bool:
     return choice.credential_id is not None and error.category is ErrorCategory.AUTH and error.upstream_status is not None
 
 
+def is_exhausted_key(choice: KeyChoice, error: UpstreamError) -> bool:
+    """A stored key whose provider account is out of credit: the next level may still serve."""
+    return choice.credential_id is not None and error.category is ErrorCategory.QUOTA_EXCEEDED
+
+
 def _redacted(error: UpstreamError, choice: KeyChoice) -> str:
     """What the owner sees in last_error: the provider's status and message, the key itself masked."""
     message = error.message

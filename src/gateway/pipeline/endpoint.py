@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, TypeVar
 
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, UpstreamError
 from gateway.pipeline import accounting
 from gateway.pipeline.attempts import AttemptRunner, Want
 from gateway.pipeline.budgets import BudgetGuard
@@ -102,8 +102,14 @@ class EndpointPipeline:
                    ) -> UpstreamResponse:
         """Build the request for the route's key and open the answer; a stored key the provider rejects is
         marked invalid and the request is built and sent again with the next level's key (key_fallback.py)."""
+        clock = self._ports.clock
+
+        def record_failure(started: float, error: UpstreamError) -> None:
+            self._record_row(accounting.attempt_row(ctx, ctx.attempts, started, clock.monotonic(), error))
+
         return await open_with_key_fallback(ctx, self._credentials, route.key, route.adapter, build, self._http_for,
-                                            self._ports.clock, self.timeouts(ctx), ai_binding=self._ai_http is not None)
+                                            clock, self.timeouts(ctx), ai_binding=self._ai_http is not None,
+                                            record_failure=record_failure)
 
     def timeouts(self, ctx: RequestContext) -> Timeouts:
         """One attempt's timeouts: its whole answer within UPSTREAM_TIMEOUT_SECONDS and what is left of the
