@@ -48,7 +48,7 @@ def _system_only(message: str, param: str | None = "org_id") -> PermissionDenied
 
 
 def _require_chain_admin(principal: Principal) -> None:
-    """Reading chains is for the system and org admins (a plain user has no chain of their own)."""
+    """Chains are for the system and org admins (a plain user has no chain of their own to manage)."""
     if not principal.system and not principal.admin_org_ids:
         raise PermissionDeniedError("Only a system admin or an organization's owner or admin may manage fallback "
                                     "chains.", code="org_admin_only")
