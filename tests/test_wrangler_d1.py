@@ -20,6 +20,8 @@ from typing import Any, Callable, Iterable
 
 import pytest
 
+from gateway.pipeline.fallback_rules import DEFAULT_RULES, rule_of
+
 ROOT = Path(__file__).resolve().parents[1]
 WRANGLER = ROOT / "scripts" / "wrangler.sh"
 DB_NAME = "ai-gateway"
@@ -235,6 +237,9 @@ def d1(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "views": "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name",
         "models": "SELECT id, display_name FROM models",
         "providers": "SELECT id, display_name, enabled FROM providers",
+        "fallback_chains": "SELECT id, org_id, error_type, model_pattern, chain, allow_workers_ai, max_attempts "
+                           "FROM fallback_chains",
+        "usage_indexes": "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage_log'",
         **{view: f"SELECT * FROM {view}" for view in VIEWS},
     }
     results = d1_json(persist, ";\n".join(queries.values()))
@@ -263,6 +268,15 @@ def test_migrations_are_recorded(d1: dict[str, Any]) -> None:
     on_disk = sorted(p.name for p in (ROOT / "migrations").glob("*.sql"))
     assert {"0001_initial_schema.sql", "0002_seed_tiers_providers_models.sql"} <= set(on_disk)
     assert [r["name"] for r in d1["migrations"]] == on_disk
+
+
+def test_the_default_fallback_chains_are_the_gateways_built_in_ones(d1: dict[str, Any]) -> None:
+    assert sorted(map(rule_of, d1["fallback_chains"]), key=lambda r: r.id) == sorted(DEFAULT_RULES, key=lambda r: r.id)
+
+
+def test_failed_attempts_have_their_partial_index(d1: dict[str, Any]) -> None:
+    indexes = {row["name"]: row["sql"] for row in d1["usage_indexes"]}
+    assert "WHERE attempt_of IS NOT NULL" in indexes["idx_usage_attempt_of"]
 
 
 def test_all_views_exist(d1: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from gateway.pipeline.chat import ChatPipeline
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.credentials import CredentialResolver
 from gateway.pipeline.embeddings import EmbeddingsPipeline
+from gateway.pipeline.fallback_rules import rules_for
 from gateway.pipeline.health import monitor_for
 from gateway.pipeline.images import ImagesPipeline
 from gateway.pipeline.limits import RequestLimiter, TierTable
@@ -39,6 +40,7 @@ class Gateway:
         self.limiter = RequestLimiter(ports, settings, TierTable(ports, settings.tier_cache_seconds))
         self.credentials = CredentialResolver.for_ports(ports, settings)  # one key cache for every pipeline
         self.health = monitor_for(ports, settings.health)  # the pipelines record into it (docs/health.md)
+        self.chain_rules = rules_for(ports, settings)  # fallback chains per org; admin writes invalidate it
         self.chat = ChatPipeline(ports, settings, self.catalog, credentials=self.credentials)
         self.embeddings = EmbeddingsPipeline(ports, settings, self.catalog, credentials=self.credentials)
         self.speech = SpeechPipeline(ports, settings, self.catalog, credentials=self.credentials)

@@ -11,7 +11,7 @@ USAGE_COLUMNS = (
     "provider_id", "model_id", "stream", "status", "http_status", "error_type", "input_tokens",
     "cached_input_tokens", "output_tokens", "reasoning_tokens", "units", "neurons", "cost_usd",
     "cost_status", "price_version", "latency_ms", "ttft_ms", "overhead_ms", "key_level",
-    "route_strategy", "attempts", "tags",
+    "route_strategy", "attempts", "tags", "attempt_of",
 )
 
 _INSERT_USAGE = (

@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from gateway.pipeline.strategies import STRATEGIES
+
 Role = Literal["owner", "admin", "member"]
 
 
@@ -52,13 +54,30 @@ def _check_model_patterns(value: list[str] | None) -> list[str] | None:
     return value
 
 
+def _check_strategy(value: str | None) -> str | None:
+    """What `model: "auto"` uses for this key or org: one of the routing strategies (null: the next level's)."""
+    if value is not None and value not in STRATEGIES:
+        raise PydanticCustomError("strategy", "must be one of {names} (or null)", {"names": " | ".join(STRATEGIES)})
+    return value
+
+
+class _StrategyField(BaseModel):
+    default_strategy: str | None = Field(default=None, description=" | ".join(STRATEGIES) + " for `model: \"auto\"`; "
+                                         "null: the next level's (key, then org, then 'balanced')")
+
+    @field_validator("default_strategy")
+    @classmethod
+    def _strategy(cls, value: str | None) -> str | None:
+        return _check_strategy(value)
+
+
 def _check_names(value: list[str] | None) -> list[str] | None:
     if value is not None and not all(name.strip() for name in value):
         raise PydanticCustomError("empty_name", "an empty name in the list")
     return value
 
 
-class _KeyLimits(_Request):
+class _KeyLimits(_Request, _StrategyField):
     name: str | None = Field(default=None, max_length=200)
     expires_at: str | None = Field(default=None, description="ISO 8601 time, UTC if no offset is given")
     requests_per_day: int | None = Field(default=None, ge=0, description="the key's own daily request limit")
@@ -67,7 +86,6 @@ class _KeyLimits(_Request):
     allowed_models: list[str] | None = Field(
         default=None, description="exact model ids or 'provider/*' patterns; null = every model")
     allowed_providers: list[str] | None = Field(default=None, description="provider ids; null = every provider")
-    default_strategy: str | None = None
     metadata: dict[str, Any] | None = None
 
     @field_validator("allowed_models")
@@ -128,17 +146,15 @@ class _Budgets(_Request):
     monthly_budget_usd: float | None = Field(default=None, ge=0)
 
 
-class CreateOrgRequest(_Budgets):
+class CreateOrgRequest(_Budgets, _StrategyField):
     name: str = Field(min_length=1, max_length=200)
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     tier_id: str | None = Field(default=None, description="default 'free'")
-    default_strategy: str | None = None
 
 
-class UpdateOrgRequest(_Budgets):
+class UpdateOrgRequest(_Budgets, _StrategyField):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     tier_id: str | None = Field(default=None, description="system admins only")
-    default_strategy: str | None = None
 
 
 class OrgOut(BaseModel):
