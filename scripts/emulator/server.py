@@ -247,7 +247,8 @@ async def _stream(
     )
     try:
         await response.prepare(request)
-        await _sleep(first_delay)
+        if first_delay > 0:
+            await _hold(request, first_delay)  # a client that gives up waiting ends it
         for part_index, part in enumerate(_split_at_stall(events)):
             if part_index:
                 await _hold(request, stall)
