@@ -12,7 +12,7 @@ from functools import partial
 
 from aiohttp import web
 
-from scripts.emulator import anthropic_wire as wire
+from scripts.emulator import anthropic_wire as wire, stream_shape
 from scripts.emulator import server as base
 from scripts.emulator.knobs import KnobError, parse_knobs
 
@@ -70,14 +70,14 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if problem:
         return _error(state, 400, "invalid_request_error", problem)
     try:
-        knobs = parse_knobs(request.headers, wire.texts(body))
+        knobs = parse_knobs(request.headers, wire.texts(body)).scoped(body["model"], request.path)
     except KnobError as exc:
         return _error(state, 400, "invalid_request_error", str(exc))
     config, model = state.config, body["model"]
     await base._sleep(base._ms(knobs.latency_ms, config.latency_ms))
     if (answered := await _fault(request, state, knobs, raw, model)) is not None:
         return answered
-    reply = wire.plan(body, knobs.fault)
+    reply = stream_shape.fit_to_chunks(wire.plan(body, knobs.fault), knobs.chunks)
     number = state.next_id()
     mid, tool_id = f"msg_emu_{number:024d}", f"toolu_emu_{number:020d}"
     slow = knobs.fault == "slow-first-token"
@@ -85,7 +85,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if not body.get("stream"):
         await base._sleep(slow_delay if slow else 0)
         return _json(state, 200, wire.message(mid, model, reply, tool_id, wire.cached_tokens(body)))
-    events = wire.stream_events(mid, model, reply, tool_id, knobs.fault, wire.cached_tokens(body))
+    events = wire.stream_events(mid, model, reply, tool_id, knobs, wire.cached_tokens(body))
     first_delay = slow_delay if slow else base._ms(knobs.ttft_ms, config.ttft_ms)
     interval = base._ms(knobs.chunk_interval_ms, config.chunk_interval_ms)
-    return await base._stream(request, state, events, first_delay, interval, cut=knobs.fault == "cut-stream")
+    return await base._stream(request, state, events, first_delay, interval, cut=knobs.fault == "cut-stream",
+                              stall=base.stall_seconds(knobs, config))

@@ -24,7 +24,8 @@ import base64
 import binascii
 import json
 
-from scripts.emulator import openai_wire
+from scripts.emulator import openai_wire, stream_shape
+from scripts.emulator.knobs import Knobs
 from scripts.emulator.openai_wire import TOOL_ARGUMENTS, Reply, encode, plan_reply
 
 API_VERSION_HEADER = "anthropic-version"
@@ -167,7 +168,7 @@ def message(mid: str, model: str, reply: Reply, tool_id: str, cached: int = 0) -
 
 
 def stream_events(
-    mid: str, model: str, reply: Reply, tool_id: str, fault: str | None, cached: int = 0
+    mid: str, model: str, reply: Reply, tool_id: str, knobs: Knobs, cached: int = 0
 ) -> list[bytes]:
     """The SSE events of one streamed answer, already encoded; stream faults shape the list here."""
     start = {"id": mid, "type": "message", "role": "assistant", "model": model, "content": [],
@@ -185,11 +186,12 @@ def stream_events(
         events.append(sse("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block}))
     events.append(sse("ping", {"type": "ping"}))
     body = [sse("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": d}) for d in deltas]
+    fault = knobs.fault
     if fault == "cut-stream":  # the server closes the connection after these
-        return events + body[: min(3, len(body))]
+        return events + body[: stream_shape.cut_count(knobs, len(body))]
     if fault == "malformed-chunk":
         body.insert(len(body) // 2, SSE_MALFORMED)
-    events += body
+    events += stream_shape.with_stall(body, knobs)
     if has_block:
         events.append(sse("content_block_stop", {"type": "content_block_stop", "index": 0}))
     delta = {"stop_reason": STOP_REASONS[reply.finish_reason], "stop_sequence": None}

@@ -96,7 +96,7 @@ async def elevenlabs_speech(request: web.Request) -> web.StreamResponse:
     if model_id not in wire.ELEVENLABS_MODELS:
         return _el_json(state, 400, wire.elevenlabs_error("model_not_found", "A model with this model_id does not exist."))
     try:
-        knobs = parse_knobs(request.headers, [text])
+        knobs = parse_knobs(request.headers, [text]).scoped(model_id, request.path)
     except KnobError as exc:
         return _el_json(state, 400, wire.elevenlabs_error("invalid_request", str(exc)))
     await server._sleep(server._ms(knobs.latency_ms, state.config.latency_ms))

@@ -8,7 +8,7 @@ import time
 
 from aiohttp import web
 
-from scripts.emulator import compatible_wire, openai_wire as wire
+from scripts.emulator import compatible_wire, openai_wire as wire, stream_shape
 
 
 # provider -> the path of its embeddings endpoint (OpenAI's embeddings handling and bodies, as they are)
@@ -48,7 +48,7 @@ async def _chat(request: web.Request, provider: str) -> web.StreamResponse:
     await server._sleep(server._ms(knobs.latency_ms, config.latency_ms))
     if (answered := await server._fault(request, state, knobs, raw, model)) is not None:
         return answered
-    reply = wire.plan_reply(body, texts, knobs.fault)
+    reply = stream_shape.fit_to_chunks(wire.plan_reply(body, texts, knobs.fault), knobs.chunks)
     number, created = state.next_id(), int(time.time())
     cid, call_id = f"chatcmpl-emu-{number}", f"call_emu_{number}"
     slow = knobs.fault == "slow-first-token"
@@ -59,8 +59,9 @@ async def _chat(request: web.Request, provider: str) -> web.StreamResponse:
         return server._json(state, 200, compatible_wire.completion(provider, answer, body))
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
-    events = wire.stream_events(cid, created, model, reply, call_id, True, knobs.fault)
+    events = wire.stream_events(cid, created, model, reply, call_id, True, knobs)
     events = compatible_wire.stream_events(provider, events, include_usage, body)
     first_delay = slow_delay if slow else server._ms(knobs.ttft_ms, config.ttft_ms)
     interval = server._ms(knobs.chunk_interval_ms, config.chunk_interval_ms)
-    return await server._stream(request, state, events, first_delay, interval, cut=knobs.fault == "cut-stream")
+    return await server._stream(request, state, events, first_delay, interval, cut=knobs.fault == "cut-stream",
+                                stall=server.stall_seconds(knobs, config))

@@ -14,7 +14,7 @@ from functools import partial
 from aiohttp import web
 
 from scripts.emulator import gemini_wire as wire
-from scripts.emulator import audio_wire, server
+from scripts.emulator import audio_wire, server, stream_shape
 from scripts.emulator.knobs import KnobError, Knobs, parse_knobs
 
 PREFIX = "/gemini/v1beta/models/"
@@ -55,7 +55,7 @@ async def generate(request: web.Request) -> web.StreamResponse:
     if not isinstance(body.get("contents"), list) or not body["contents"]:
         return _json(state, 400, wire.invalid_argument("* GenerateContentRequest.contents: contents is not specified\n"))
     try:
-        knobs = parse_knobs(request.headers, wire.chat_texts(body))
+        knobs = parse_knobs(request.headers, wire.chat_texts(body)).scoped(model, request.path)
     except KnobError as exc:
         return _json(state, 400, wire.invalid_argument(str(exc)))
     config = state.config
@@ -65,7 +65,7 @@ async def generate(request: web.Request) -> web.StreamResponse:
     response_id = f"emu-gemini-{state.next_id()}"
     if action == "generateContent" and audio_wire.wants_gemini_audio(body):
         return _json(state, 200, audio_wire.gemini_speech(body, model, response_id))
-    reply = wire.plan(body, knobs.fault)
+    reply = stream_shape.fit_to_chunks(wire.plan(body, knobs.fault), knobs.chunks)
     candidates = wire.candidate_count(body)
     slow = knobs.fault == "slow-first-token"
     slow_delay = server._ms(knobs.ttft_ms, config.slow_first_token_ms)
@@ -78,13 +78,15 @@ async def generate(request: web.Request) -> web.StreamResponse:
         await server._sleep(slow_delay if slow else 0)
         return _json(state, 200, wire.generate_content(model, response_id, reply, candidates))
     else:
-        events = wire.stream_chunks(model, response_id, reply, candidates, knobs.fault)
+        events = wire.stream_chunks(model, response_id, reply, candidates, knobs)
     if request.query.get("alt") != "sse":  # Google's default stream framing: one JSON array
-        chunks = [event[len(b"data: "):].strip() for event in events if event != wire.SSE_MALFORMED]
+        chunks = [event[len(b"data: "):].strip() for event in events
+                  if event not in (wire.SSE_MALFORMED, stream_shape.STALL)]
         return web.Response(status=200, body=b"[" + b",\r\n".join(chunks) + b"]", content_type="application/json")
     first_delay = slow_delay if slow else server._ms(knobs.ttft_ms, config.ttft_ms)
     interval = server._ms(knobs.chunk_interval_ms, config.chunk_interval_ms)
-    return await server._stream(request, state, events, first_delay, interval, cut=knobs.fault == "cut-stream")
+    return await server._stream(request, state, events, first_delay, interval, cut=knobs.fault == "cut-stream",
+                                stall=server.stall_seconds(knobs, config))
 
 
 async def _batch_embed(
@@ -98,7 +100,7 @@ async def _batch_embed(
     if problem is not None:
         return _json(state, 400, wire.invalid_argument(problem))
     try:
-        knobs = parse_knobs(request.headers, wire.embed_texts(body))
+        knobs = parse_knobs(request.headers, wire.embed_texts(body)).scoped(model, request.path)
     except KnobError as exc:
         return _json(state, 400, wire.invalid_argument(str(exc)))
     config = state.config

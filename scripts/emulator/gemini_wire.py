@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import struct
 
-from scripts.emulator import openai_wire
+from scripts.emulator import openai_wire, stream_shape
+from scripts.emulator.knobs import Knobs
 from scripts.emulator.openai_wire import Reply, encode, plan_reply
 
 TOOL_ARGS = json.loads(openai_wire.TOOL_ARGUMENTS)
@@ -137,7 +138,7 @@ def generate_content(model: str, response_id: str, reply: Reply, candidates: int
     }
 
 
-def stream_chunks(model: str, response_id: str, reply: Reply, candidates: int, fault: str | None) -> list[bytes]:
+def stream_chunks(model: str, response_id: str, reply: Reply, candidates: int, knobs: Knobs) -> list[bytes]:
     """The SSE events of one streamed answer; stream faults shape the list here."""
     tail = {"modelVersion": model, "responseId": response_id}
     finish = _FINISH[reply.finish_reason]
@@ -158,11 +159,12 @@ def stream_chunks(model: str, response_id: str, reply: Reply, candidates: int, f
                   i + 1 if i < len(words) - 1 else reply.completion_tokens)
             for i, word in enumerate(words)
         ]
+    fault = knobs.fault
     if fault == "cut-stream":  # the server closes the connection after these: no finish reason
-        return events[: min(3, max(len(events) - 1, 0))]
+        return events[: stream_shape.cut_count(knobs, max(len(events) - 1, 0))]
     if fault == "malformed-chunk":
         events.insert(len(events) // 2, SSE_MALFORMED)
-    return events
+    return stream_shape.with_stall(events, knobs)
 
 
 # ---- embeddings (`:batchEmbedContents`) ----------------------------------------------------------

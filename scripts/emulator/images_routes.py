@@ -175,7 +175,7 @@ async def imagen_predict(request: web.Request) -> web.StreamResponse:
     if fmt is None:
         return json_answer(state, 400, gemini_wire.invalid_argument(f"Unsupported output mime type: {mime}"))
     try:
-        knobs = parse_knobs(request.headers, [prompt])
+        knobs = parse_knobs(request.headers, [prompt]).scoped(request.match_info["model"], request.path)
     except KnobError as exc:
         return json_answer(state, 400, gemini_wire.invalid_argument(str(exc)))
     await server._sleep(server._ms(knobs.latency_ms, state.config.latency_ms))
@@ -200,7 +200,7 @@ async def workers_ai_run(request: web.Request) -> web.StreamResponse:
     if not flux and not all(256 <= body.get(side, 1024) <= 2048 for side in ("width", "height")):
         return json_answer(state, 400, workers_ai_wire.bad_input("Error: '/width' and '/height' must be 256 to 2048"))
     try:
-        knobs = parse_knobs(request.headers, [body["prompt"]])
+        knobs = parse_knobs(request.headers, [body["prompt"]]).scoped(model, request.path)
     except KnobError as exc:
         return json_answer(state, 400, workers_ai_wire.bad_input(str(exc)))
     await server._sleep(server._ms(knobs.latency_ms, state.config.latency_ms))

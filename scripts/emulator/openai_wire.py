@@ -10,6 +10,7 @@ Deterministic answers, so tests can compute the expected numbers themselves:
 - completion_tokens = number of words in the reply. `max_tokens` / `max_completion_tokens` = N keeps the
   first N words and finish_reason becomes "length" when that cut anything.
 - stream: one word per content chunk; every chunk after the first word carries a leading space.
+  The stream knobs (`chunks`, `cut-stream` + `cut_after`, `stall-mid-stream`) are knobs.py's rules.
 - tool call: if the request has `tools` (and `tool_choice` is not "none") and the last user message
   contains "weather", the answer calls the first tool with arguments `{"location": "Paris"}`;
   completion_tokens = 1 + words in the arguments string (= 3); finish_reason "tool_calls".
@@ -25,7 +26,8 @@ import math
 import struct
 from dataclasses import dataclass
 
-from scripts.emulator.knobs import strip_markers
+from scripts.emulator import stream_shape
+from scripts.emulator.knobs import Knobs, strip_markers
 
 SYSTEM_FINGERPRINT = "fp_emulator"
 REPLY_PREFIX = "Emulated reply to: "
@@ -151,7 +153,7 @@ def completion(cid: str, created: int, model: str, reply: Reply, call_id: str) -
 
 
 def stream_events(
-    cid: str, created: int, model: str, reply: Reply, call_id: str, include_usage: bool, fault: str | None
+    cid: str, created: int, model: str, reply: Reply, call_id: str, include_usage: bool, knobs: Knobs
 ) -> list[bytes]:
     """The SSE events of one streamed answer, already encoded; stream faults shape the list here."""
     head = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model}
@@ -171,11 +173,13 @@ def stream_events(
     else:
         events = [chunk({"role": "assistant", "content": "", "refusal": None})]
         deltas = [{"content": w if i == 0 else " " + w} for i, w in enumerate(reply.words)]
-    events += [chunk(d) for d in deltas]
+    content = [chunk(d) for d in deltas]
+    fault = knobs.fault
     if fault == "cut-stream":  # the server closes the connection after these
-        return events[: 1 + min(3, len(deltas))]
+        return events + content[: stream_shape.cut_count(knobs, len(content))]
     if fault == "malformed-chunk":
-        events.insert(1 + len(deltas) // 2, SSE_MALFORMED)
+        content.insert(len(content) // 2, SSE_MALFORMED)
+    events += stream_shape.with_stall(content, knobs)
     events.append(chunk({}, reply.finish_reason))
     if include_usage:
         events.append(sse({**head, "choices": [], "usage": usage(reply.prompt_tokens, reply.completion_tokens)}))

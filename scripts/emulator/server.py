@@ -21,6 +21,7 @@ from typing import Callable
 from aiohttp import web
 
 from scripts.emulator import openai_wire as wire
+from scripts.emulator import stream_shape
 from scripts.emulator.knobs import KnobError, Knobs, parse_knobs
 
 RECORDED_REQUESTS = 500
@@ -33,6 +34,7 @@ class EmulatorConfig:
     chunk_interval_ms: int = 0  # between stream events
     stall_seconds: float = 300  # cap for the `stall` fault
     slow_first_token_ms: int = 5000  # delay of the `slow-first-token` fault
+    stall_mid_stream_ms: int = 30000  # pause of the `stall-mid-stream` fault (knob `stall_ms`)
 
 
 class EmulatorState:
@@ -42,6 +44,7 @@ class EmulatorState:
         self.config = config
         self.requests: deque[dict] = deque(maxlen=RECORDED_REQUESTS)
         self.failed_once: set[str] = set()  # keys of `500-once` faults that already failed
+        self.flaps: dict[str, int] = {}  # `flap` fault key -> requests seen with it
         self.shutting_down = False  # lets stalled requests end at once when the server stops
         self.video_jobs: dict[str, dict] = {}  # video_routes' jobs by their id (OpenAI) or operation name (Gemini)
         self._ids = itertools.count(1)
@@ -160,8 +163,8 @@ async def _reset(request: web.Request) -> web.Response:
     return web.Response(status=500)
 
 
-async def _stall(request: web.Request, seconds: float) -> web.Response:
-    """Accept and never answer; stop early once the client hangs up, and hang up ourselves at the cap."""
+async def _hold(request: web.Request, seconds: float) -> None:
+    """Wait `seconds`, ending early once the client hangs up or the server stops."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     state = request.app[STATE]
@@ -170,6 +173,11 @@ async def _stall(request: web.Request, seconds: float) -> web.Response:
         if left <= 0 or state.shutting_down:
             break
         await asyncio.sleep(min(0.1, left))
+
+
+async def _stall(request: web.Request, seconds: float) -> web.Response:
+    """Accept and never answer; stop early once the client hangs up, and hang up ourselves at the cap."""
+    await _hold(request, seconds)
     return await _reset(request)
 
 
@@ -186,8 +194,9 @@ async def answer_fault(
     fault_error: Callable[[str], ErrorAnswer | None],
 ) -> web.StreamResponse | None:
     """The faults every wire format shares: `reset` and `stall` at the transport, `500-once` failing the
-    first time per key (with `once_error()`); any other fault is the format's own `fault_error(name)`.
-    None lets the normal answer (maybe shaped by a stream fault) go on."""
+    first time per key (with `once_error()`), `flap` failing every other time per key (with the format's
+    `503`); any other fault is the format's own `fault_error(name)`, a 429's Retry-After set by the
+    `retry_after` knob. None lets the normal answer (maybe shaped by a stream fault) go on."""
     fault = knobs.fault
     if fault is None:
         return None
@@ -195,14 +204,22 @@ async def answer_fault(
         return await _reset(request)
     if fault == "stall":
         return await _stall(request, state.config.stall_seconds)
+    key = knobs.fault_key or hashlib.sha256(raw).hexdigest()
     if fault == "500-once":
-        key = knobs.fault_key or hashlib.sha256(raw).hexdigest()
         if key in state.failed_once:
             return None
         state.failed_once.add(key)
         return respond(*once_error())
+    if fault == "flap":
+        seen = state.flaps.get(key, 0)
+        state.flaps[key] = seen + 1
+        return None if seen % 2 else respond(*fault_error("503"))
     error = fault_error(fault)
-    return None if error is None else respond(*error)
+    if error is None:
+        return None
+    if knobs.retry_after is not None and len(error) == 3 and "retry-after" in error[2]:
+        error = (*error[:2], {**error[2], "retry-after": str(knobs.retry_after)})
+    return respond(*error)
 
 
 async def _fault(request: web.Request, state: EmulatorState, knobs: Knobs, raw: bytes, model: str):
@@ -214,23 +231,36 @@ async def _fault(request: web.Request, state: EmulatorState, knobs: Knobs, raw: 
     )
 
 
+def stall_seconds(knobs: Knobs, config: EmulatorConfig) -> float:
+    """The pause of `stall-mid-stream`: the `stall_ms` knob, else the configured default."""
+    return _ms(knobs.stall_ms, config.stall_mid_stream_ms)
+
+
 async def _stream(
-    request: web.Request, state: EmulatorState, events: list[bytes], first_delay: float, interval: float, cut: bool
+    request: web.Request, state: EmulatorState, events: list[bytes], first_delay: float, interval: float, cut: bool,
+    stall: float = 0.0,
 ) -> web.StreamResponse:
+    """Write `events` as an SSE answer; at a `stream_shape.STALL` in the list, pause `stall` seconds."""
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
                  "x-request-id": f"req_emu_{state.next_id()}", "openai-processing-ms": "1"}
     )
     try:
         await response.prepare(request)
-        await _sleep(first_delay)
-        if interval <= 0:
-            await response.write(b"".join(events))
-        else:
-            for index, event in enumerate(events):
-                if index:
-                    await asyncio.sleep(interval)
-                await response.write(event)
+        if first_delay > 0:
+            await _hold(request, first_delay)  # a client that gives up waiting ends it
+        for part_index, part in enumerate(_split_at_stall(events)):
+            if part_index:
+                await _hold(request, stall)
+                if request.transport is None or request.transport.is_closing():
+                    return response  # the client gave up during the pause
+            if interval <= 0:
+                await response.write(b"".join(part))
+            else:
+                for index, event in enumerate(part):
+                    if index or part_index:
+                        await asyncio.sleep(interval)
+                    await response.write(event)
         if cut and request.transport is not None:
             # close() flushes what was written, then hangs up mid-body: no finish chunk, no [DONE].
             request.transport.close()
@@ -239,6 +269,16 @@ async def _stream(
     except ConnectionError:
         pass  # the client went away; nothing left to tell it
     return response
+
+
+def _split_at_stall(events: list[bytes]) -> list[list[bytes]]:
+    parts: list[list[bytes]] = [[]]
+    for event in events:
+        if event == stream_shape.STALL:
+            parts.append([])
+        else:
+            parts[-1].append(event)
+    return parts
 
 
 def _bad_request(state: EmulatorState, message: str, param: str | None = None) -> web.Response:
@@ -257,8 +297,9 @@ async def _prelude(request: web.Request, texts_of) -> Prelude | web.Response:
         return _bad_request(state, "We could not parse the JSON body of your request. (HINT: This likely means "
                             "you aren't using your HTTP library correctly.)")
     texts = texts_of(body)
+    model = body.get("model")
     try:
-        knobs = parse_knobs(request.headers, texts)
+        knobs = parse_knobs(request.headers, texts).scoped(model if isinstance(model, str) else None, request.path)
     except KnobError as exc:
         return _bad_request(state, str(exc))
     return state, raw, body, texts, knobs
@@ -281,7 +322,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     await _sleep(_ms(knobs.latency_ms, config.latency_ms))
     if (answered := await _fault(request, state, knobs, raw, model)) is not None:
         return answered
-    reply = wire.plan_reply(body, texts, knobs.fault)
+    reply = stream_shape.fit_to_chunks(wire.plan_reply(body, texts, knobs.fault), knobs.chunks)
     number, created = state.next_id(), int(time.time())
     cid, call_id = f"chatcmpl-emu-{number}", f"call_emu_{number}"
     slow = knobs.fault == "slow-first-token"
@@ -291,10 +332,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         return _json(state, 200, wire.completion(cid, created, model, reply, call_id))
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
-    events = wire.stream_events(cid, created, model, reply, call_id, include_usage, knobs.fault)
+    events = wire.stream_events(cid, created, model, reply, call_id, include_usage, knobs)
     first_delay = slow_delay if slow else _ms(knobs.ttft_ms, config.ttft_ms)
     interval = _ms(knobs.chunk_interval_ms, config.chunk_interval_ms)
-    return await _stream(request, state, events, first_delay, interval, cut=knobs.fault == "cut-stream")
+    return await _stream(request, state, events, first_delay, interval, cut=knobs.fault == "cut-stream",
+                         stall=stall_seconds(knobs, config))
 
 
 async def embeddings(request: web.Request) -> web.StreamResponse:
@@ -328,7 +370,7 @@ async def list_models(request: web.Request) -> web.StreamResponse:
     if (denied := _auth_error(request, state)) is not None:
         return denied
     try:
-        knobs = parse_knobs(request.headers, ())
+        knobs = parse_knobs(request.headers, ()).scoped(None, request.path)
     except KnobError as exc:
         return _bad_request(state, str(exc))
     await _sleep(_ms(knobs.latency_ms, state.config.latency_ms))

@@ -83,7 +83,7 @@ async def openai_transcriptions(request: web.Request, provider: str) -> web.Stre
         return server._json(state, 400, wire.incompatible_format(fmt, model))
     data, prompt, language = files["file"][2], _first(fields, "prompt"), _first(fields, "language")
     try:
-        knobs = parse_knobs(request.headers, wire.marker_texts(data, prompt))
+        knobs = parse_knobs(request.headers, wire.marker_texts(data, prompt)).scoped(model, request.path)
     except KnobError as exc:
         return server._bad_request(state, str(exc))
     await _pause(state, knobs)
@@ -123,7 +123,7 @@ async def elevenlabs_speech_to_text(request: web.Request) -> web.StreamResponse:
             "model_not_found", "A model with this model_id does not exist."))
     data = files["file"][2]
     try:
-        knobs = parse_knobs(request.headers, wire.marker_texts(data))
+        knobs = parse_knobs(request.headers, wire.marker_texts(data)).scoped(model_id, request.path)
     except KnobError as exc:
         return audio_routes._el_json(state, 400, audio_wire.elevenlabs_error("invalid_request", str(exc)))
     await _pause(state, knobs)
@@ -151,7 +151,7 @@ async def gemini_generate(request: web.Request) -> web.StreamResponse:
     if not data:
         return gemini_routes._json(state, 400, gemini_wire.invalid_argument("Base64 decoding failed for inlineData."))
     try:
-        knobs = parse_knobs(request.headers, wire.marker_texts(data))
+        knobs = parse_knobs(request.headers, wire.marker_texts(data)).scoped(model, request.path)
     except KnobError as exc:
         return gemini_routes._json(state, 400, gemini_wire.invalid_argument(str(exc)))
     await _pause(state, knobs)
@@ -173,7 +173,8 @@ async def workers_ai_run(request: web.Request, model: str) -> web.StreamResponse
     if isinstance(data, str):
         return workers_ai_routes._json(state, 400, workers_ai_wire.bad_input(data))
     try:
-        knobs = parse_knobs(request.headers, wire.marker_texts(data, body.get("initial_prompt")))
+        knobs = parse_knobs(request.headers, wire.marker_texts(data, body.get("initial_prompt"))).scoped(
+            model, request.path)
     except KnobError as exc:
         return workers_ai_routes._json(state, 400, workers_ai_wire.bad_input(str(exc)))
     await _pause(state, knobs)

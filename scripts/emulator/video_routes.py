@@ -121,7 +121,7 @@ async def gemini_create(request: web.Request) -> web.StreamResponse:
         return gemini_routes._json(state, 400, gemini_wire.invalid_argument(problem))
     prompt = body["instances"][0]["prompt"]
     try:
-        knobs = parse_knobs(request.headers, [prompt])
+        knobs = parse_knobs(request.headers, [prompt]).scoped(model, request.path)
     except KnobError as exc:
         return gemini_routes._json(state, 400, gemini_wire.invalid_argument(str(exc)))
     await server._sleep(server._ms(knobs.latency_ms, state.config.latency_ms))

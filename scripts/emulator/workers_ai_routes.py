@@ -13,7 +13,7 @@ from functools import partial
 
 from aiohttp import web
 
-from scripts.emulator import audio_routes, audio_wire, server
+from scripts.emulator import audio_routes, audio_wire, server, stream_shape
 from scripts.emulator import workers_ai_wire as wire
 from scripts.emulator.knobs import KnobError, Knobs, parse_knobs
 
@@ -50,7 +50,7 @@ async def run(request: web.Request) -> web.StreamResponse:
     if problem is not None:
         return _json(state, 400, wire.bad_input(problem))
     try:
-        knobs = parse_knobs(request.headers, wire.input_texts(task, body))
+        knobs = parse_knobs(request.headers, wire.input_texts(task, body)).scoped(model, request.path)
     except KnobError as exc:
         return _json(state, 400, wire.bad_input(str(exc)))
     config = state.config
@@ -66,13 +66,14 @@ async def run(request: web.Request) -> web.StreamResponse:
         return await audio_routes._send_audio(request, state, knobs, audio_wire.aura_audio(body, model),
                                               audio_wire.AURA_CONTENT_TYPES[fmt],
                                               {"cf-ray": f"emu{state.next_id():012x}-EMU"})
-    reply = wire.plan(body, knobs.fault)
+    reply = stream_shape.fit_to_chunks(wire.plan(body, knobs.fault), knobs.chunks)
     slow = knobs.fault == "slow-first-token"
     slow_delay = server._ms(knobs.ttft_ms, config.slow_first_token_ms)
     if not body.get("stream"):
         await server._sleep(slow_delay if slow else 0)
         return _json(state, 200, wire.run_result(reply))
-    events = wire.stream_events(reply, knobs.fault)
+    events = wire.stream_events(reply, knobs)
     first_delay = slow_delay if slow else server._ms(knobs.ttft_ms, config.ttft_ms)
     interval = server._ms(knobs.chunk_interval_ms, config.chunk_interval_ms)
-    return await server._stream(request, state, events, first_delay, interval, cut=knobs.fault == "cut-stream")
+    return await server._stream(request, state, events, first_delay, interval, cut=knobs.fault == "cut-stream",
+                                stall=server.stall_seconds(knobs, config))

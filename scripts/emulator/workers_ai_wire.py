@@ -23,7 +23,8 @@ import base64
 import json
 import struct
 
-from scripts.emulator import audio_wire, openai_wire
+from scripts.emulator import audio_wire, openai_wire, stream_shape
+from scripts.emulator.knobs import Knobs
 from scripts.emulator.openai_wire import Reply, encode, plan_reply  # noqa: F401 (encode: routes use it)
 
 TOOL_ARGS = json.loads(openai_wire.TOOL_ARGUMENTS)
@@ -116,17 +117,18 @@ def run_result(reply: Reply) -> dict:
     return envelope({"response": reply.content, "tool_calls": [], "usage": usage(reply)})
 
 
-def stream_events(reply: Reply, fault: str | None) -> list[bytes]:
+def stream_events(reply: Reply, knobs: Knobs) -> list[bytes]:
     if reply.tool_name:
         events = [sse({"response": "", "tool_calls": [{"name": reply.tool_name, "arguments": TOOL_ARGS}]})]
     else:
         events = [sse({"response": w if i == 0 else " " + w, "p": "abcdefgh"[: i % 8]})
                   for i, w in enumerate(reply.words)]
+    fault = knobs.fault
     if fault == "cut-stream":  # the server closes the connection after these: no usage, no [DONE]
-        return events[: min(3, max(len(events) - 1, 0))]
+        return events[: stream_shape.cut_count(knobs, max(len(events) - 1, 0))]
     if fault == "malformed-chunk":
         events.insert(len(events) // 2, SSE_MALFORMED)
-    return [*events, sse({"response": "", "usage": usage(reply)}), SSE_DONE]
+    return [*stream_shape.with_stall(events, knobs), sse({"response": "", "usage": usage(reply)}), SSE_DONE]
 
 
 # ---- errors ---------------------------------------------------------------------------------------
