@@ -83,7 +83,7 @@ def test_a_server_error_once_is_retried_on_the_same_model_and_only_the_success_i
     assert (final["request_id"], final["attempt_of"], final["status"], final["attempts"]) == ("req_t", None, "success", 2)
     assert abs(final["cost_usd"] - (1000 * 0.15 + 500 * 0.60) / 1e6) < 1e-12
     assert ctx.response_headers(0)["x-gateway-attempts"] == "2"
-    assert "x-gateway-fallback" not in ctx.response_headers(0)  # same model: no fallback
+    assert ctx.response_headers(0)["x-gateway-fallback"] == "server_error"
 
 
 def test_a_retry_after_beyond_the_cap_is_not_waited_for_and_the_request_moves_to_workers_ai(db):

@@ -72,7 +72,6 @@ class _Run:
     want: Want
     catalog: Catalog
     tried: set[str] = field(default_factory=set)
-    fallbacks: list[str] = field(default_factory=list)  # categories that moved the request on
     strategy: str | None = None
     _needs: router.Needs | None = None
     _view: "_RouterView | None" = None
@@ -170,7 +169,7 @@ class AttemptRunner:
                 if not first and (ctx.attempts >= policy.max_attempts or self._clock.monotonic() >= deadline):
                     raise _final(last_error, ctx.attempts) if last_error else _deadline_error()
                 if pending_row is not None:
-                    self._record(pending_row)
+                    self._record_failed(ctx, pending_row)
                     pending_row = None
                 if not first:
                     ctx.attempts += 1
@@ -192,12 +191,17 @@ class AttemptRunner:
                             continue
                     break
                 if pending_row is not None:
-                    self._record(pending_row)
+                    self._record_failed(ctx, pending_row)
                 return result
             queue = await self._after(run, target, last_error, queue)
         if last_error is None:
             raise _no_route(run)
         raise _final(last_error, ctx.attempts)
+
+    def _record_failed(self, ctx: RequestContext, row: dict[str, Any]) -> None:
+        """A failed attempt another one followed: its row, and its category in x-gateway-fallback."""
+        ctx.fallbacks += (row["error_type"],)
+        self._record(row)
 
     async def _wait(self, ctx: RequestContext, seconds: float) -> None:
         started = self._clock.monotonic()
@@ -242,8 +246,6 @@ class AttemptRunner:
         rule = select_rule(rules, run.ctx.caller.org_id if run.ctx.caller else None, category.value, failed.model_id)
         if rule is None:
             return deque()
-        run.fallbacks.append(category.value)
-        run.ctx.fallbacks = tuple(run.fallbacks)
         needs = run.needs
         if category is ErrorCategory.CONTEXT_LENGTH:
             window = (failed.catalog_entry or {}).get("context_window")

@@ -46,7 +46,7 @@ class RequestContext:
     target: Target | None = None
     key_level: str | None = None
     attempts: int = 1                  # upstream calls made (retries, fallbacks, a rejected stored key's next level)
-    fallbacks: tuple[str, ...] = ()    # the error categories that moved the request to another model
+    fallbacks: tuple[str, ...] = ()    # the category of each failed attempt another one followed, in order
     route_strategy: str | None = None  # auto routing: the strategy that picked the model
     route_reason: str | None = None    # auto routing: why (x-gateway-route-reason)
     stream: bool = False

@@ -105,6 +105,7 @@ class EndpointPipeline:
         clock = self._ports.clock
 
         def record_failure(started: float, error: UpstreamError) -> None:
+            ctx.fallbacks += (error.error_type,)
             self._record_row(accounting.attempt_row(ctx, ctx.attempts, started, clock.monotonic(), error))
 
         return await open_with_key_fallback(ctx, self._credentials, route.key, route.adapter, build, self._http_for,
