@@ -269,7 +269,8 @@ def _number(value: Any) -> float | None:
 
 # One model's static facts: (entry, id, provider_id, is_workers_ai, vision, tools, json, window,
 #   input_usd, output_usd, unit_usd, cost_per_mtok, quality, speed, balanced)
-# unit_usd: the non-token modality's price per unit (None: unpriced, or image: priced per request);
+# unit_usd: the non-token modality's USD per unit of Needs.units (a character, a minute; None: unpriced, or
+#   image: priced per request); cost_per_mtok is the documented unit price (tts: per Mchar);
 # cost_per_mtok and balanced: inf / -inf when unpriced (image: per request).
 _Static = tuple
 
@@ -286,8 +287,10 @@ def _static(entry: Mapping[str, Any]) -> _Static:
     elif modality == "embedding":
         cost = max(input_usd, TOKEN_COST_FLOOR) if input_usd is not None else math.inf
     else:
-        unit_usd = _number(entry.get("tts_usd_per_mchar" if modality == "tts" else "stt_usd_per_minute"))
-        cost = max(unit_usd, UNIT_COST_FLOOR) if unit_usd is not None else math.inf
+        unit_price = _number(entry.get("tts_usd_per_mchar" if modality == "tts" else "stt_usd_per_minute"))
+        cost = max(unit_price, UNIT_COST_FLOOR) if unit_price is not None else math.inf
+        if unit_price is not None:  # what one unit of Needs.units costs: tts counts characters, priced per million
+            unit_usd = unit_price / PER_MILLION if modality == "tts" else unit_price
     balanced = balanced_score(quality, speed, cost) if math.isfinite(cost) else -math.inf
     window = entry.get("context_window")
     return (entry, entry["id"], entry.get("provider_id"), entry.get("provider_id") == WORKERS_AI,
