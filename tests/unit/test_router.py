@@ -493,6 +493,12 @@ def test_a_reloaded_catalog_is_ranked_with_its_new_prices():
     second["workers-ai/free"].update(input_usd_per_mtok=100.0, output_usd_per_mtok=100.0)
     assert ids(rank(second, TEXT, "cheapest", View()))[0] == "cheapo/cheap"
     assert ids(rank(first, TEXT, "cheapest", View()))[0] == "workers-ai/free"
+    # the same through Catalog.models.values() (known by its rows' identities)
+    assert ids(rank(first.values(), TEXT, "cheapest", View()))[0] == "workers-ai/free"
+    assert ids(rank(second.values(), TEXT, "cheapest", View()))[0] == "cheapo/cheap"
+    # one row replaced, the others the same objects: a different catalog
+    third = dict(first, **{"workers-ai/free": second["workers-ai/free"]})
+    assert ids(rank(third.values(), TEXT, "cheapest", View()))[0] == "cheapo/cheap"
 
 
 def test_a_mapping_and_an_iterable_of_rows_rank_alike():

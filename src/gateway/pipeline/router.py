@@ -267,11 +267,12 @@ def _number(value: Any) -> float | None:
 
 # --- the per-catalog precomputation ----------------------------------------------------------------------
 
-# One model's static facts: (entry, id, provider_id, is_workers_ai, vision, tools, json, window,
-#   input_usd, output_usd, unit_usd, cost_per_mtok, quality, speed, balanced)
-# unit_usd: the non-token modality's USD per unit of Needs.units (a character, a minute; None: unpriced, or
-#   image: priced per request); cost_per_mtok is the documented unit price (tts: per Mchar);
-# cost_per_mtok and balanced: inf / -inf when unpriced (image: per request).
+# One model's static facts, a plain tuple (unpacked in rank's loop, the cheapest access there is):
+#   (entry, id, provider_id, is_workers_ai, vision, tools, json, window,
+#    input_usd, output_usd, unit_usd, cost_per_mtok, quality, speed, balanced)
+# unit_usd: USD per unit of Needs.units for tts (a character) and stt (a minute); None when unpriced, and for
+#   images, which are priced per request (size, quality). cost_per_mtok: the blend, or the unit price as
+#   documented (tts per Mchar); inf when unpriced, and then balanced is -inf.
 _Static = tuple
 
 
@@ -329,21 +330,31 @@ def _enabled(entry: Mapping[str, Any]) -> bool:
     return entry.get("enabled", True) not in (False, 0)
 
 
-_PREPARED: list[tuple[Any, _Prepared]] = []   # the last few catalog mappings (old and new around a reload)
+# The last few catalogs prepared (old and new around a reload). A mapping is known by identity; rows
+# given as an iterable (e.g. `Catalog.models.values()`) by the identities of their rows in order. Both
+# caches hold what they key on (the mapping; the rows, in _Prepared.rows), so no id can be reused by
+# another object while its entry lives.
+_BY_MAPPING: list[tuple[Mapping[str, Any], _Prepared]] = []
+_BY_ROWS: dict[tuple[int, ...], _Prepared] = {}
 _PREPARED_SLOTS = 4
 
 
 def _prepared(models: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]]) -> _Prepared:
-    """Catalog mappings are prepared once and cached by identity (the cache holds the mapping, so its id
-    cannot be reused meanwhile); any other iterable is prepared for this call alone."""
-    if not isinstance(models, Mapping):
-        return _Prepared(models)
-    for held, prepared in _PREPARED:
-        if held is models:
-            return prepared
-    prepared = _Prepared(models.values())
-    _PREPARED.insert(0, (models, prepared))
-    del _PREPARED[_PREPARED_SLOTS:]
+    if isinstance(models, Mapping):
+        for held, prepared in _BY_MAPPING:
+            if held is models:
+                return prepared
+        prepared = _Prepared(models.values())
+        _BY_MAPPING.insert(0, (models, prepared))
+        del _BY_MAPPING[_PREPARED_SLOTS:]
+        return prepared
+    rows = models if isinstance(models, (list, tuple)) else list(models)
+    key = tuple(map(id, rows))
+    prepared = _BY_ROWS.get(key)
+    if prepared is None:
+        prepared = _BY_ROWS[key] = _Prepared(rows)
+        while len(_BY_ROWS) > _PREPARED_SLOTS:
+            del _BY_ROWS[next(iter(_BY_ROWS))]
     return prepared
 
 
@@ -358,8 +369,10 @@ def _image_unit_usd(entry: Mapping[str, Any], needs: Needs) -> float | None:
 def rank(models: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]], needs: Needs, strategy: str,
          view: RouterView) -> Ranking:
     """Every catalog model that can serve `needs`, best first by `strategy`; every other model in
-    `excluded` with the reason. `models` is the catalog's mapping (Catalog.models: prepared once) or any
-    iterable of model rows. An empty ranking is legal (the caller answers the error)."""
+    `excluded` with the reason. `models` is the catalog's mapping (`Catalog.models`) or its rows
+    (`Catalog.models.values()`); either is prepared once and reused while the same objects come back.
+    Rows must not be edited in place (the catalog never does: a reload builds new ones). An empty
+    ranking is legal (the caller answers the error)."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown routing strategy {strategy!r}")
     statics, fixed_excluded = _prepared(models).for_modality(needs.modality)
