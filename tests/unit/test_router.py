@@ -40,7 +40,7 @@ def model(model_id, quality, speed, input_usd=None, output_usd=None, *, modality
 PREMIUM = model("acme/premium", 9.5, 4.0, 10.0, 40.0, window=200_000)        # blend (30 + 40)/4 = 17.5
 FAST = model("bolt/fast", 6.0, 9.5, 0.5, 1.5, window=32_000)                  # blend (1.5 + 1.5)/4 = 0.75
 CHEAP = model("cheapo/cheap", 5.0, 7.0, 0.05, 0.08, window=8_000, vision=False)  # (0.15 + 0.08)/4 = 0.0575
-MID = model("mido/mid", 8.0, 7.5, 1.0, 4.0, tools=False)                      # blend (3 + 4)/4 = 1.75
+MID = model("mido/mid", 8.0, 7.5, 1.0, 4.0, tools=False, max_output_tokens=4096)  # blend (3 + 4)/4 = 1.75
 FREE = model("workers-ai/free", 6.5, 6.0, 0.0, 0.0, window=None, json=False)  # blend 0 -> floor 0.01
 CHAT = [PREMIUM, FAST, CHEAP, MID, FREE]
 OTHERS = [
@@ -259,6 +259,25 @@ def test_a_larger_window_for_a_context_length_fallback():
     assert ranking.excluded["workers-ai/free"] == "context: context_window unknown is not larger than 128000"
 
 
+def test_max_output_must_hold_the_requested_output():
+    fits = rank(CATALOG, Needs("chat", output_tokens=4096), "quality", View())
+    assert "mido/mid" in ids(fits)
+    over = rank(CATALOG, Needs("chat", output_tokens=4097), "quality", View())
+    assert over.excluded["mido/mid"] == "max_output: max_output_tokens 4096 < 4097 requested"
+    assert len(over.ranked) == 4  # the others list no max_output_tokens: unknown, allowed
+
+
+def test_a_streaming_request_needs_a_streaming_model():
+    batch = model("q/batch-only", 9.0, 9.0, 1.0, 1.0, supports_streaming=False)
+    catalog = {m["id"]: m for m in (batch, FAST)}
+    needs = chat_needs({"messages": [{"role": "user", "content": "hi"}], "stream": True})
+    assert needs.stream
+    ranking = rank(catalog, needs, "quality", View())
+    assert ids(ranking) == ["bolt/fast"]
+    assert ranking.excluded["q/batch-only"] == "streaming: the request streams and the model does not"
+    assert ids(rank(catalog, Needs("chat"), "quality", View())) == ["q/batch-only", "bolt/fast"]
+
+
 def test_max_cost_excludes_what_would_cost_more():
     # mid: 1000 × 1.0/1e6 + 500 × 4.0/1e6 = 0.003 ≤ 0.003 stays; premium 0.03 goes
     ranking = rank(CATALOG, Needs("chat", prompt_tokens=1000, output_tokens=500, max_cost_usd=0.003), "quality", View())
@@ -439,6 +458,13 @@ def test_chat_needs_from_the_body():
     assert plain == Needs("chat", prompt_tokens=1, output_tokens=256)
     assert chat_needs({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 50}).output_tokens == 50
     assert chat_needs({"messages": [], "tools": []}).tools is False
+    # tool-call arguments are prompt text too: 10 + 30 characters -> 10 tokens
+    history = {"messages": [
+        {"role": "user", "content": "u" * 10},
+        {"role": "assistant", "content": None,
+         "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "a" * 30}}]},
+    ]}
+    assert chat_needs(history).prompt_tokens == 10
 
 
 @pytest.mark.parametrize("value", ["cheap", -1, True, {"usd": 1}, math.inf])

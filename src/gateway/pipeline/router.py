@@ -36,9 +36,9 @@ TOKEN_MODALITIES = frozenset({"chat", "embedding"})
 UNIT_MODALITIES = frozenset({"image", "tts", "stt"})
 
 # Why a model was excluded (the first failing check, in this order; Ranking.excluded maps id -> "<code>: detail").
-DISABLED, MODALITY, VISION, TOOLS, JSON = "disabled", "modality", "vision", "tools", "json"
-CONTEXT, MAX_COST, NOT_ALLOWED, NO_KEY, CIRCUIT_OPEN, NEURONS = (
-    "context", "max_cost", "not_allowed", "no_key", "circuit_open", "neurons")
+DISABLED, MODALITY, VISION, TOOLS, JSON, STREAMING = "disabled", "modality", "vision", "tools", "json", "streaming"
+CONTEXT, MAX_OUTPUT, MAX_COST, NOT_ALLOWED, NO_KEY, CIRCUIT_OPEN, NEURONS = (
+    "context", "max_output", "max_cost", "not_allowed", "no_key", "circuit_open", "neurons")
 
 _IMAGE_PARTS = frozenset({"image_url", "input_image"})
 
@@ -69,6 +69,7 @@ class Needs:
     vision: bool = False
     tools: bool = False
     json: bool = False
+    stream: bool = False
     prompt_tokens: int = 0         # estimate
     output_tokens: int = DEFAULT_OUTPUT_TOKENS  # expected output per choice (max_tokens if given)
     max_cost_usd: float | None = None
@@ -99,8 +100,9 @@ def max_cost_of(value: Any, param: str = "max_cost") -> float | None:
 
 def chat_needs(body: Mapping[str, Any]) -> Needs:
     """The needs of a validated OpenAI chat body: vision if any image part, tools if `tools`, JSON if
-    `response_format` asks for json_object / json_schema; prompt tokens = estimate_tokens over the
-    messages' text + IMAGE_PART_TOKENS per image part; output = max_completion_tokens or max_tokens or 256."""
+    `response_format` asks for json_object / json_schema, stream if `stream` is true; prompt tokens =
+    estimate_tokens over the messages' text (string contents, text parts, tool-call arguments) +
+    IMAGE_PART_TOKENS per image part; output = max_completion_tokens or max_tokens or 256."""
     characters = images = 0
     messages = body.get("messages")
     for message in messages if isinstance(messages, list) else ():
@@ -116,6 +118,11 @@ def chat_needs(body: Mapping[str, Any]) -> Needs:
                     images += 1
                 elif isinstance(part.get("text"), str):
                     characters += len(part["text"])
+        calls = message.get("tool_calls") if isinstance(message, dict) else None
+        for call in calls if isinstance(calls, list) else ():
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+                characters += len(function["arguments"])
     response_format = body.get("response_format")
     wants_json = isinstance(response_format, dict) and response_format.get("type") in ("json_object", "json_schema")
     n = body.get("n")
@@ -124,6 +131,7 @@ def chat_needs(body: Mapping[str, Any]) -> Needs:
         vision=images > 0,
         tools=bool(body.get("tools")),
         json=wants_json,
+        stream=body.get("stream") is True,
         prompt_tokens=estimate_tokens(characters) + images * IMAGE_PART_TOKENS,
         output_tokens=body.get("max_completion_tokens") or body.get("max_tokens") or DEFAULT_OUTPUT_TOKENS,
         max_cost_usd=max_cost_of(body.get("max_cost")),
@@ -268,7 +276,7 @@ def _number(value: Any) -> float | None:
 # --- the per-catalog precomputation ----------------------------------------------------------------------
 
 # One model's static facts, a plain tuple (unpacked in rank's loop, the cheapest access there is):
-#   (entry, id, provider_id, is_workers_ai, vision, tools, json, window,
+#   (entry, id, provider_id, is_workers_ai, vision, tools, json, streaming, window, max_output,
 #    input_usd, output_usd, unit_usd, cost_per_mtok, quality, speed, balanced)
 # unit_usd: USD per unit of Needs.units for tts (a character) and stt (a minute); None when unpriced, and for
 #   images, which are priced per request (size, quality). cost_per_mtok: the blend, or the unit price as
@@ -294,9 +302,11 @@ def _static(entry: Mapping[str, Any]) -> _Static:
             unit_usd = unit_price / PER_MILLION if modality == "tts" else unit_price
     balanced = balanced_score(quality, speed, cost) if math.isfinite(cost) else -math.inf
     window = entry.get("context_window")
+    max_output = entry.get("max_output_tokens")
     return (entry, entry["id"], entry.get("provider_id"), entry.get("provider_id") == WORKERS_AI,
             bool(entry.get("supports_vision")), bool(entry.get("supports_tools")), bool(entry.get("supports_json")),
-            window if isinstance(window, int) else None, input_usd, output_usd, unit_usd, cost,
+            bool(entry.get("supports_streaming", True)), window if isinstance(window, int) else None,
+            max_output if isinstance(max_output, int) else None, input_usd, output_usd, unit_usd, cost,
             quality, speed, balanced)
 
 
@@ -385,8 +395,8 @@ def rank(models: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]], 
     output_tokens = needs.output_tokens * needs.choices
     keys: dict[str, bool] = {}
     scored: list[Scored] = []
-    for (entry, model_id, provider_id, workers_ai, vision, tools, json_mode, window, input_usd, output_usd,
-         unit_usd, cost, quality, speed, balanced) in statics:
+    for (entry, model_id, provider_id, workers_ai, vision, tools, json_mode, streaming, window, max_output,
+         input_usd, output_usd, unit_usd, cost, quality, speed, balanced) in statics:
         if needs.vision and not vision:
             excluded[model_id] = f"{VISION}: the request has an image and the model has no vision"
             continue
@@ -396,6 +406,9 @@ def rank(models: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]], 
         if needs.json and not json_mode:
             excluded[model_id] = f"{JSON}: the request asks for JSON and the model has no JSON mode"
             continue
+        if needs.stream and not streaming:
+            excluded[model_id] = f"{STREAMING}: the request streams and the model does not"
+            continue
         if token_model:
             if window is not None and window < needed_window:
                 excluded[model_id] = f"{CONTEXT}: context_window {window} < {needed_window} tokens needed"
@@ -403,6 +416,9 @@ def rank(models: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]], 
             if min_window is not None and (window is None or window <= min_window):
                 excluded[model_id] = f"{CONTEXT}: context_window {window if window is not None else 'unknown'} " \
                                      f"is not larger than {min_window}"
+                continue
+            if max_output is not None and needs.output_tokens > max_output:
+                excluded[model_id] = f"{MAX_OUTPUT}: max_output_tokens {max_output} < {needs.output_tokens} requested"
                 continue
             if input_usd is None:
                 expected = None
