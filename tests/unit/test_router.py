@@ -131,9 +131,11 @@ def test_cheapest_depends_on_the_requests_shape():
     dear_in = model("x/dear-in", 5, 5, 2.0, 0.1)    # 10 × 2.0 + 4000 × 0.1 = 420 µUSD (blend 1.525)
     dear_out = model("y/dear-out", 5, 5, 0.1, 0.5)  # 10 × 0.1 + 4000 × 0.5 = 2001 µUSD (blend 0.2)
     catalog = {m["id"]: m for m in (dear_in, dear_out)}
-    assert ids(rank(catalog, Needs("chat", prompt_tokens=10, output_tokens=4000), "cheapest", View()))[0] == "x/dear-in"
+    output_heavy = Needs("chat", prompt_tokens=10, output_tokens=4000)
+    assert ids(rank(catalog, output_heavy, "cheapest", View()))[0] == "x/dear-in"
     # prompt-heavy: 100000 × 2.0 + 10 × 0.1 vs 100000 × 0.1 + 10 × 0.5
-    assert ids(rank(catalog, Needs("chat", prompt_tokens=100_000, output_tokens=10), "cheapest", View()))[0] == "y/dear-out"
+    prompt_heavy = Needs("chat", prompt_tokens=100_000, output_tokens=10)
+    assert ids(rank(catalog, prompt_heavy, "cheapest", View()))[0] == "y/dear-out"
 
 
 def test_cheapest_counts_every_choice_of_n():
@@ -337,8 +339,8 @@ def test_reason_header_format():
 
 def test_reason_header_alone_and_for_cheapest():
     alone = rank({CHEAP["id"]: CHEAP}, TEXT, "quality", View())
-    assert alone.reason() == ("strategy=quality; winner=cheapo/cheap; score=5.00; runner_up=none; runner_up_score=none; "
-                              "candidates=1; inputs=quality:5.00,speed:7.00,cost_per_mtok:0.0575")
+    assert alone.reason() == ("strategy=quality; winner=cheapo/cheap; score=5.00; runner_up=none; "
+                              "runner_up_score=none; candidates=1; inputs=quality:5.00,speed:7.00,cost_per_mtok:0.0575")
     # cheapest's score is minus the expected cost in USD, in plain decimals
     cheapest = rank({m["id"]: m for m in (CHEAP, FAST)}, TEXT, "cheapest", View())
     assert cheapest.reason() == ("strategy=cheapest; winner=cheapo/cheap; score=-0.00009; runner_up=bolt/fast; "
