@@ -221,3 +221,19 @@ def test_merge_latest_transition_wins(db):
     assert stored["window_requests"] == 1  # the last writer's own window
     assert stored["last_error_at"] == utc_text(clock.now())
     assert stored["last_success_at"] == utc_text(clock.now())
+
+
+def test_measured_is_ttft_else_latency_and_the_window_count():
+    """What the router's `fastest` strategy reads: TTFT EWMA when streams reported one, else the latency
+    EWMA; the count is every outcome in the window (failures included), and it drains as the window moves."""
+    clock = FakeClock()
+    mon = monitor(clock)
+    assert mon.measured(MODEL) == (None, 0)
+    mon.observe(row(latency=400.0))
+    mon.observe(row(latency=200.0))
+    assert mon.measured(MODEL) == (300.0, 2)  # no TTFT yet: latency EWMA (alpha 0.5)
+    mon.observe(row(latency=900.0, ttft=80.0))
+    mon.observe(failure())
+    assert mon.measured(MODEL) == (80.0, 4)  # TTFT wins once there is one; the failure counts as a sample
+    clock.advance(CFG.window_seconds + 1)
+    assert mon.measured(MODEL) == (80.0, 0)  # the EWMA stays, the window's outcomes are gone

@@ -197,6 +197,16 @@ class HealthMonitor:
         health = self._models.get(model_id)
         return health is not None and health.current_state(self._clock.now(), self.settings) == OPEN
 
+    def measured(self, model_id: str) -> tuple[float | None, int]:
+        """(TTFT EWMA, else latency EWMA, in ms; the outcomes in the current window): what the router's
+        `fastest` strategy corrects the catalog's speed score with. (None, 0) for a model never called."""
+        health = self._models.get(model_id)
+        if health is None:
+            return None, 0
+        total, _ = health.window_counts(self._clock.now(), self.settings.window_seconds)
+        ms = health.ttft_ewma_ms if health.ttft_ewma_ms is not None else health.latency_ewma_ms
+        return ms, total
+
     def snapshots(self) -> dict[str, dict[str, Any]]:
         now = self._clock.now()
         return {model_id: health.snapshot(now, self.settings) for model_id, health in self._models.items()}
