@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+from gateway.errors import GatewayError
 from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.chat import ChatPipeline, JsonResult, StreamResult
 from gateway.pipeline.context import Caller, RequestContext
@@ -34,14 +35,14 @@ class Harness:
         ctx = RequestContext("req_t", "chat", self.clock.monotonic(), self.clock.now(), caller=caller)
         try:
             return ctx, asyncio.run(self.pipeline.complete(ctx, body)), None
-        except Exception as error:  # the route's error handler writes the request's own row
+        except GatewayError as error:  # the route's error handler writes the request's own row
             self.pipeline.fail(ctx, error)
             return ctx, None, error
 
     def rows(self):
         asyncio.run(self.background.drain())
         rows = asyncio.run(usage_sql.newest(self.db, 20))
-        return sorted(rows, key=lambda row: row["request_id"])
+        return sorted(rows, key=lambda row: (row["attempt_of"] is None, row["request_id"]))  # failed attempts first
 
     def urls(self):
         return [sent["url"] for sent in self.http.sent]
@@ -142,7 +143,7 @@ def test_an_org_chain_is_followed_after_the_same_model_retry(db):
     ctx, result, failure = h.run(caller=Caller("key_1", org_id="org_1"))
     assert failure is None
     assert h.models() == ["gpt-4o-mini", "gpt-4o-mini", "gpt-4.1-nano"]
-    assert [row["request_id"] for row in h.rows()] == ["req_t", "req_t.1", "req_t.2"]
+    assert [row["request_id"] for row in h.rows()] == ["req_t.1", "req_t.2", "req_t"]
 
 
 def test_max_attempts_bounds_the_calls_and_the_last_failure_is_the_answer(db):
@@ -155,7 +156,7 @@ def test_max_attempts_bounds_the_calls_and_the_last_failure_is_the_answer(db):
     assert failure.message.startswith("all 2 attempts failed; last:")
     rows = h.rows()
     assert [(r["request_id"], r["status"], r["cost_usd"]) for r in rows] == [
-        ("req_t", "error", 0.0), ("req_t.1", "error", 0.0)]
+        ("req_t.1", "error", 0.0), ("req_t", "error", 0.0)]
 
 
 def sse(*chunks, done=True):
@@ -175,13 +176,14 @@ def test_a_stream_that_breaks_before_its_first_token_is_retried_and_the_client_s
     h.http.queue(FakeResponse(200, chunks=sse(delta("", role="assistant"), done=False)[:1],
                               break_with=UpstreamConnectError("reset")))
     h.http.queue(FakeResponse(200, chunks=sse(delta("", role="assistant"), delta("Hel"), delta("lo", "stop"))))
-    ctx, result, failure = h.run(dict(BODY, stream=True))
-    assert failure is None and isinstance(result, StreamResult)
+    ctx = RequestContext("req_t", "chat", h.clock.monotonic(), h.clock.now(), caller=Caller("key_1"))
 
-    async def collect():
+    async def stream():  # one event loop: the upstream stream opened in the attempt is read by the relay
+        result = await h.pipeline.complete(ctx, dict(BODY, stream=True))
+        assert isinstance(result, StreamResult)
         return b"".join([chunk async for chunk in result.chunks])
 
-    text = asyncio.run(collect()).decode()
+    text = asyncio.run(stream()).decode()
     assert text.count('"role": "assistant"') + text.count('"role":"assistant"') == 1
     assert "Hel" in text and text.rstrip().endswith("data: [DONE]")
     failed, final = h.rows()

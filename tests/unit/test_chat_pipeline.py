@@ -28,7 +28,9 @@ class Harness:
         self.background = CollectingBackground()
         self.db = db
         ports = Ports(database=db, http=self.http, background=self.background, clock=self.clock)
-        settings = Settings.from_env(env if env is not None else {"OPENAI_API_KEY": "sk-upstream"})
+        # No retries, no Workers AI: one upstream call per request (retries and fallbacks: test_attempts.py).
+        settings = Settings.from_env(
+            {"RETRIES_PER_MODEL": "0", **(env if env is not None else {"OPENAI_API_KEY": "sk-upstream"})})
         self.pipeline = ChatPipeline(ports, settings, CatalogCache(db, self.clock, 60))
 
     def context(self) -> RequestContext:
@@ -37,6 +39,15 @@ class Harness:
     def run(self, body, ctx=None):
         ctx = ctx or self.context()
         return ctx, asyncio.run(self.pipeline.complete(ctx, body))
+
+    def stream(self, body, ctx=None) -> list[bytes]:
+        """A streamed request and its relay in one event loop (the relay reads the stream the attempt opened)."""
+        ctx = ctx or self.context()
+
+        async def run():
+            return await collect(await self.pipeline.complete(ctx, body))
+
+        return asyncio.run(run())
 
     def rows(self):
         asyncio.run(self.background.drain())
@@ -100,9 +111,7 @@ def test_base_url_override_and_upstream_time_is_not_overhead(db):
 def test_stream_relays_chunks_hides_unrequested_usage_and_bills_it(db):
     h = Harness(db)
     h.http.queue(FakeResponse(200, chunks=sse(delta("Hel"), delta("lo"), delta(finish="stop"), USAGE_CHUNK)))
-    ctx, result = h.run(dict(BODY, stream=True))
-
-    out = asyncio.run(collect(result))
+    out = h.stream(dict(BODY, stream=True))
     assert json.loads(h.http.sent[0]["body"])["stream_options"] == {"include_usage": True}
     assert out[-1] == b"data: [DONE]\n\n"
     chunks = [json.loads(event[len(b"data: "):]) for event in out[:-1]]
@@ -115,22 +124,21 @@ def test_stream_relays_chunks_hides_unrequested_usage_and_bills_it(db):
 def test_stream_with_include_usage_forwards_the_usage_chunk(db):
     h = Harness(db)
     h.http.queue(FakeResponse(200, chunks=sse(delta("Hi"), delta(finish="stop"), USAGE_CHUNK)))
-    _, result = h.run(dict(BODY, stream=True, stream_options={"include_usage": True}))
-    out = asyncio.run(collect(result))
+    out = h.stream(dict(BODY, stream=True, stream_options={"include_usage": True}))
     assert json.loads(out[-2][len(b"data: "):])["usage"]["completion_tokens"] == 2
     assert [row["output_tokens"] for row in h.rows()] == [2]
 
 
-def test_stream_broken_midway_ends_with_an_error_event_and_an_estimated_row(db):
+def test_stream_broken_midway_ends_with_an_error_event_and_an_unbilled_row(db):
     h = Harness(db)
     h.http.queue(FakeResponse(200, chunks=sse(delta("abcdefgh"), done=False),
                               break_with=UpstreamConnectError("reset by peer")))
-    _, result = h.run(dict(BODY, stream=True))
-    out = asyncio.run(collect(result))
+    out = h.stream(dict(BODY, stream=True))
     last = json.loads(out[-1][len(b"data: "):])
     assert last["error"]["code"] == "upstream_unreachable" and b"[DONE]" not in out[-1]
     [row] = h.rows()
-    assert (row["status"], row["error_type"], row["cost_status"]) == ("error", "server_error", "estimated")
+    # Only success is billed (docs/fallbacks.md); the estimated tokens stay on the row for the record.
+    assert (row["status"], row["error_type"], row["cost_usd"], row["cost_status"]) == ("error", "server_error", 0.0, "none")
     assert row["output_tokens"] == 2  # 8 characters / 4
 
 

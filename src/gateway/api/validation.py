@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from gateway.errors import InvalidRequestError, PayloadTooLargeError
+from gateway.pipeline.router import max_cost_of
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -59,19 +60,11 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return path
 
 
+
 MAX_COST_HEADER = "x-gateway-max-cost"
 
 
 def max_cost(headers: Any) -> float | None:
-    """The request's `x-gateway-max-cost` (USD, > 0): auto routing skips models expected to cost more."""
+    """The request's `x-gateway-max-cost` (USD): auto routing skips models expected to cost more."""
     raw = headers.get(MAX_COST_HEADER)
-    if raw is None or not raw.strip():
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0 or value == float("inf"):
-        raise InvalidRequestError(f"{MAX_COST_HEADER} must be a positive number of US dollars, got {raw!r}.",
-                                  param=MAX_COST_HEADER, code="invalid_value")
-    return value
+    return None if raw is None or not raw.strip() else max_cost_of(raw, MAX_COST_HEADER)

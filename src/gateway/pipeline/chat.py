@@ -56,7 +56,7 @@ class ChatPipeline(EndpointPipeline):
         ctx.requested_model = body["model"]
         ctx.stream = bool(body.get("stream"))
         messages = body.get("messages")
-        want = Want("chat", "chat", "chat", needs=lambda: chat_needs(body, ctx.max_cost_usd),
+        want = Want("chat", "chat", "chat", needs=lambda: chat_needs(body),
                     check=lambda target: require_vision(target, messages))
 
         def build(route: Route):

@@ -19,9 +19,8 @@ from typing import Any, Iterable, Mapping, Protocol
 
 from gateway.errors import InvalidRequestError
 from gateway.pipeline.cost import estimate_tokens, image_cost
+from gateway.pipeline.strategies import STRATEGIES
 
-STRATEGIES = ("cheapest", "fastest", "quality", "balanced")
-DEFAULT_STRATEGY = "balanced"
 AUTO = "auto"
 
 PER_MILLION = 1_000_000.0
@@ -80,8 +79,9 @@ class Needs:
     choices: int = 1               # chat `n`: every choice is billed its output
 
 
-def max_cost_of(value: Any, param: str = "max_cost") -> float | None:
-    """A request's `max_cost` (body field or the x-gateway-max-cost header's text): USD, a number ≥ 0."""
+def max_cost_of(value: Any, param: str = "x-gateway-max-cost") -> float | None:
+    """A request's ceiling on its expected cost, USD ≥ 0 (the x-gateway-max-cost header's text; a header,
+    not a body field, because bodies are forwarded to providers that refuse unknown fields)."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -134,7 +134,6 @@ def chat_needs(body: Mapping[str, Any]) -> Needs:
         stream=body.get("stream") is True,
         prompt_tokens=estimate_tokens(characters) + images * IMAGE_PART_TOKENS,
         output_tokens=body.get("max_completion_tokens") or body.get("max_tokens") or DEFAULT_OUTPUT_TOKENS,
-        max_cost_usd=max_cost_of(body.get("max_cost")),
         choices=n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1,
     )
 
@@ -153,22 +152,20 @@ def _embedding_tokens(value: Any) -> int:
 def needs_for(modality: str, body: Mapping[str, Any], *, units: float | None = None) -> Needs:
     """The needs of a request to any routed endpoint. `units` is the caller's estimate where the body
     cannot say (stt: minutes of audio); it overrides what is derived from the body."""
-    max_cost = max_cost_of(body.get("max_cost"))
     if modality == "chat":
         return chat_needs(body)
     if modality == "embedding":
-        return Needs("embedding", prompt_tokens=_embedding_tokens(body.get("input")), output_tokens=0,
-                     max_cost_usd=max_cost)
+        return Needs("embedding", prompt_tokens=_embedding_tokens(body.get("input")), output_tokens=0)
     if modality == "image":
         n = body.get("n") or 1
-        return Needs("image", output_tokens=0, max_cost_usd=max_cost, units=float(n if units is None else units),
+        return Needs("image", output_tokens=0, units=float(n if units is None else units),
                      size=body.get("size"), quality=body.get("quality"))
     if modality == "tts":
         text = body.get("input")
         derived = len(text) if isinstance(text, str) else 0
-        return Needs("tts", output_tokens=0, max_cost_usd=max_cost, units=float(derived if units is None else units))
+        return Needs("tts", output_tokens=0, units=float(derived if units is None else units))
     if modality == "stt":
-        return Needs("stt", output_tokens=0, max_cost_usd=max_cost, units=float(units or 0.0))
+        return Needs("stt", output_tokens=0, units=float(units or 0.0))
     raise ValueError(f"the router does not route modality {modality!r}")
 
 

@@ -130,7 +130,7 @@ class VideoPipeline(EndpointPipeline):
         `MAX_REDIRECTS`, to http(s) only, never downgraded from https, and with no headers at all — a
         redirect target is not the provider's API, so no key goes with it."""
         for hop in range(MAX_REDIRECTS + 1):
-            response = await open_response(route.http, self._ports.clock, ctx, route.adapter, request, self._timeouts)
+            response = await open_response(route.http, self._ports.clock, ctx, route.adapter, request, self.timeouts(ctx))
             location = response.headers.get("location")
             if response.status not in REDIRECTS or not location:
                 return response
@@ -175,7 +175,7 @@ class VideoPipeline(EndpointPipeline):
         route = await self._route(ctx, job=job)
         request = route.adapter.build_status(job["upstream_job_id"], route.endpoint)
         try:
-            response = await open_response(route.http, clock, ctx, route.adapter, request, self._timeouts)
+            response = await open_response(route.http, clock, ctx, route.adapter, request, self.timeouts(ctx))
             try:
                 state = route.adapter.parse_status(await read_json(clock, ctx, response))
             finally:
