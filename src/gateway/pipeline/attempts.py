@@ -148,10 +148,13 @@ class AttemptRunner:
             target = queue.popleft()
             if target.model_id in run.tried:
                 continue
-            if queue and not self._health.allow(target.model_id):
-                run.tried.add(target.model_id)  # skipped: its circuit is open (or half-open, probe out) and
-                continue                          # something else is left
             run.tried.add(target.model_id)
+            if not self._health.allow(target.model_id):  # open (or half-open with its probe out)
+                if not queue:  # a named model: what its failure would have brought, if anything
+                    queue = await self._after(run, target, _circuit_open(target), queue)
+                if queue:
+                    continue  # skipped: no attempt, no row
+                # nothing else is left: it is tried anyway
             ctx.target = target
             try:
                 routed = await route(target)
@@ -314,6 +317,12 @@ def _final(error: GatewayError, made: int) -> GatewayError:
     if made > 1 and not error.message.startswith("all "):
         error.message = f"all {made} attempts failed; last: {error.message}"
     return error
+
+
+def _circuit_open(target: Target) -> UpstreamError:
+    """How a model skipped for its open circuit is treated when picking what comes instead: as a failure
+    of the provider (the server_error rule)."""
+    return UpstreamError(ErrorCategory.SERVER_ERROR, f"{target.model_id}: circuit open", provider=target.provider_id)
 
 
 def _deadline_error() -> UpstreamError:
