@@ -142,6 +142,10 @@ def gateway_config(emulator_url: str, **overrides: str) -> dict[str, str]:
         "CLOUDFLARE_API_TOKEN": CLOUDFLARE_API_TOKEN,
         "CLOUDFLARE_API_BASE_URL": emulator_url + "/cloudflare/client/v4",
         "HEALTH_FLUSH_SECONDS": "0.1",  # a pending model-health flush must not hold a stopping gateway for 5 s
+        # One call per request: the provider tests check how each failure is mapped, so a fault is neither
+        # retried nor moved to another model (retries and fallbacks: test_failure_matrix.py, test_routing.py).
+        "RETRIES_PER_MODEL": "0",
+        "FALLBACKS": "off",
         **overrides,
     }
 

@@ -70,6 +70,7 @@ def _retry(env: Mapping[str, str]) -> RetryPolicy:
         max_backoff_seconds=_float(env, "RETRY_MAX_BACKOFF_SECONDS", d.max_backoff_seconds),
         retry_after_cap_seconds=_float(env, "RETRY_AFTER_CAP_SECONDS", d.retry_after_cap_seconds),
         max_attempts=max(1, int(_float(env, "MAX_ATTEMPTS", d.max_attempts))),
+        fallbacks=(env.get("FALLBACKS") or "on").strip().lower() not in ("off", "0", "false", "no"),
     )
 
 

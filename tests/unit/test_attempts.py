@@ -146,14 +146,14 @@ def test_an_org_chain_is_followed_after_the_same_model_retry(db):
     assert [row["request_id"] for row in h.rows()] == ["req_t.1", "req_t.2", "req_t"]
 
 
-def test_max_attempts_bounds_the_calls_and_the_last_failure_is_the_answer(db):
+def test_max_attempts_bounds_the_calls_and_the_first_failure_is_the_answer_naming_the_last(db):
     h = Harness(db, MAX_ATTEMPTS="2")
-    for _ in range(2):
-        h.http.queue(error(503, "overloaded"))
+    h.http.queue(error(503, "overloaded A"))
+    h.http.queue(error(503, "overloaded B"))
     ctx, result, failure = h.run()
     assert len(h.http.sent) == 2
     assert failure is not None and failure.status == 502
-    assert failure.message.startswith("all 2 attempts failed; last:")
+    assert failure.message == "openai: overloaded A (all 2 attempts failed; last: openai: overloaded B)"
     rows = h.rows()
     assert [(r["request_id"], r["status"], r["cost_usd"]) for r in rows] == [
         ("req_t.1", "error", 0.0), ("req_t", "error", 0.0)]

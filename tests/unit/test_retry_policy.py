@@ -30,10 +30,10 @@ def test_settings_read_every_timeout_and_retry_knob():
         "CONNECT_TIMEOUT_SECONDS": "3", "FIRST_TOKEN_TIMEOUT_SECONDS": "7", "STREAM_IDLE_TIMEOUT_SECONDS": "9",
         "UPSTREAM_TIMEOUT_SECONDS": "30", "REQUEST_DEADLINE_SECONDS": "45", "RETRIES_PER_MODEL": "2",
         "RETRY_BASE_SECONDS": "0.1", "RETRY_MAX_BACKOFF_SECONDS": "1", "RETRY_AFTER_CAP_SECONDS": "2",
-        "MAX_ATTEMPTS": "4",
+        "MAX_ATTEMPTS": "4", "FALLBACKS": "off",
     })
     assert settings.retry == RetryPolicy(connect_seconds=3, first_token_seconds=7, stream_idle_seconds=9,
                                          attempt_seconds=30, deadline_seconds=45, retries_per_model=2,
                                          base_backoff_seconds=0.1, max_backoff_seconds=1, retry_after_cap_seconds=2,
-                                         max_attempts=4)
+                                         max_attempts=4, fallbacks=False)
     assert Settings.from_env({}).retry == RetryPolicy()

@@ -10,9 +10,8 @@ import math
 import pytest
 
 from gateway.errors import InvalidRequestError
+from gateway.pipeline.strategies import DEFAULT_STRATEGY, STRATEGIES
 from gateway.pipeline.router import (
-    DEFAULT_STRATEGY,
-    STRATEGIES,
     Needs,
     Ranking,
     Scored,

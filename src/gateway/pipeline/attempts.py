@@ -141,7 +141,7 @@ class AttemptRunner:
         queue = deque(await self._first(run))
         policy = self._policy
         deadline = ctx.started + policy.deadline_seconds
-        last_error: GatewayError | None = None
+        failures: list[GatewayError] = []  # the answer if nothing works: the first, naming the last
         pending_row: dict[str, Any] | None = None  # the last failure: the request's own row if nothing follows
         first = True
         while queue:
@@ -159,18 +159,18 @@ class AttemptRunner:
             try:
                 routed = await route(target)
             except UpstreamError as error:  # no key for it, or the provider lacks the capability
-                last_error = error
+                failures.append(error)
                 queue = await self._after(run, target, error, queue)
                 continue
             except GatewayError as error:
                 if not first or queue:
-                    last_error = error  # e.g. the neuron budget: another candidate may still fit
+                    failures.append(error)  # e.g. the neuron budget: another candidate may still fit
                     continue
                 raise
             retry = 0
             while True:
                 if not first and (ctx.attempts >= policy.max_attempts or self._clock.monotonic() >= deadline):
-                    raise _final(last_error, ctx.attempts) if last_error else _deadline_error()
+                    raise _final(ctx, failures) if failures else _deadline_error()
                 if pending_row is not None:
                     self._record_failed(ctx, pending_row)
                     pending_row = None
@@ -182,10 +182,12 @@ class AttemptRunner:
                 try:
                     result = await call(routed)
                 except UpstreamError as error:
-                    last_error = error
+                    failures.append(error)
                     pending_row = accounting.attempt_row(ctx, ctx.attempts, started, self._clock.monotonic(), error)
                     if error.category is ErrorCategory.INVALID_REQUEST:
-                        raise
+                        if len(failures) == 1:
+                            raise  # the caller's error: the answer, no fallback
+                        break  # a fallback model refused what the first accepted: the next one may not
                     if error.category in RETRY_SAME_MODEL and retry < policy.retries_per_model:
                         retry += 1
                         wait = backoff_seconds(policy, retry, error.retry_after)
@@ -196,10 +198,11 @@ class AttemptRunner:
                 if pending_row is not None:
                     self._record_failed(ctx, pending_row)
                 return result
-            queue = await self._after(run, target, last_error, queue)
-        if last_error is None:
+            if failures[-1].category is not ErrorCategory.INVALID_REQUEST:
+                queue = await self._after(run, target, failures[-1], queue)
+        if not failures:
             raise _no_route(run)
-        raise _final(last_error, ctx.attempts)
+        raise _final(ctx, failures)
 
     def _record_failed(self, ctx: RequestContext, row: dict[str, Any]) -> None:
         """A failed attempt another one followed: its row, and its category in x-gateway-fallback."""
@@ -244,6 +247,8 @@ class AttemptRunner:
     async def _after(self, run: _Run, failed: Target, error: GatewayError, queue: deque) -> deque:
         """The candidates after `failed` failed with `error` (its category's rule), the old queue's
         remains first only where the rule keeps them."""
+        if not self._policy.fallbacks:
+            return deque()  # FALLBACKS=off: the named (or auto-picked) model only
         category = error.category if isinstance(error, UpstreamError) else ErrorCategory.SERVER_ERROR
         rules = await self._rules.for_org(run.ctx.caller.org_id if run.ctx.caller else None)
         rule = select_rule(rules, run.ctx.caller.org_id if run.ctx.caller else None, category.value, failed.model_id)
@@ -312,11 +317,15 @@ def _unique(targets: list[Target], tried: set[str]) -> list[Target]:
     return out
 
 
-def _final(error: GatewayError, made: int) -> GatewayError:
-    """The last failure is the answer; when several attempts were made, its message says so."""
-    if made > 1 and not error.message.startswith("all "):
-        error.message = f"all {made} attempts failed; last: {error.message}"
-    return error
+def _final(ctx: RequestContext, failures: list[GatewayError]) -> GatewayError:
+    """When nothing worked the answer is the first failure (the requested model's, the root cause), its
+    message naming the last; the request's own row records the last attempt's failure (ctx.failure)."""
+    first, last = failures[0], failures[-1]
+    ctx.failure = (last.status, last.error_type)
+    if ctx.attempts > 1 and "attempts failed" not in first.message:
+        first.message += f" (all {ctx.attempts} attempts failed; last: {last.message})" if last is not first else (
+            f" (all {ctx.attempts} attempts failed)")
+    return first
 
 
 def _circuit_open(target: Target) -> UpstreamError:

@@ -49,6 +49,7 @@ class RequestContext:
     fallbacks: tuple[str, ...] = ()    # the category of each failed attempt another one followed, in order
     route_strategy: str | None = None  # auto routing: the strategy that picked the model
     route_reason: str | None = None    # auto routing: why (x-gateway-route-reason)
+    failure: tuple[int, str] | None = None  # (status, error type) of the last failed attempt, when every one failed
     stream: bool = False
     upstream_seconds: float = 0.0      # time spent waiting on the provider (excluded from overhead)
     waited_seconds: float = 0.0        # backoff before a retry (not the gateway's own cost either)

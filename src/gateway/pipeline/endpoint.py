@@ -123,8 +123,8 @@ class EndpointPipeline:
     def fail(self, ctx: RequestContext, error: GatewayError) -> None:
         """Account for a request that ends in an error answer (only authenticated callers get rows)."""
         ctx.status = "error"
-        ctx.http_status = error.status
-        ctx.error_type = error.error_type
+        # The row is the last attempt's: its own failure, when the answer is an earlier one's (attempts.py).
+        ctx.http_status, ctx.error_type = ctx.failure or (error.status, error.error_type)
         if ctx.caller is not None:
             self.finish(ctx)
 

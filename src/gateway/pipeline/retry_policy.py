@@ -21,6 +21,7 @@ class RetryPolicy:
     max_backoff_seconds: float = 4.0
     retry_after_cap_seconds: float = 5.0  # a longer Retry-After is not waited for: the next candidate is tried
     max_attempts: int = 5                # upstream attempts per request, all models and keys together
+    fallbacks: bool = True               # False: a failure never moves to another model or provider
 
 
 def backoff_seconds(policy: RetryPolicy, retry: int, retry_after: float | None,
