@@ -72,6 +72,7 @@ class _Run:
     want: Want
     catalog: Catalog
     tried: set[str] = field(default_factory=set)
+    spent: set[str] = field(default_factory=set)  # providers whose key is refused or out of quota: not again
     strategy: str | None = None
     _needs: router.Needs | None = None
     _view: "_RouterView | None" = None
@@ -254,6 +255,8 @@ class AttemptRunner:
         rule = select_rule(rules, run.ctx.caller.org_id if run.ctx.caller else None, category.value, failed.model_id)
         if rule is None:
             return deque()
+        if category in (ErrorCategory.AUTH, ErrorCategory.QUOTA_EXCEEDED):
+            run.spent.add(failed.provider_id)  # every level's key was tried: its other models fail alike
         needs = run.needs
         if category is ErrorCategory.CONTEXT_LENGTH:
             window = (failed.catalog_entry or {}).get("context_window")
@@ -264,13 +267,13 @@ class AttemptRunner:
         if category in SAME_MODEL_ELSEWHERE:
             found += self._same_model_elsewhere(run, failed, needs, view)
         if run.want.same_model_only:
-            return deque(_unique(found, run.tried))
+            return deque(_unique(found, run))
         if category is not ErrorCategory.CONTENT_FILTER:
             found += [t for t in queue if self._fits(run, t, needs, view)]  # the rest of auto's ranking or the chain
         found += self._chain(run, rule, needs, view)
-        found = _unique(found, run.tried)[: max(rule.max_attempts, 1)]
+        found = _unique(found, run)[: max(rule.max_attempts, 1)]
         if rule.allow_workers_ai:
-            found += _unique(self._workers_ai(run, needs, view), run.tried | {t.model_id for t in found})[:1]
+            found += _unique(self._workers_ai(run, needs, view), run, found)[:1]
         return deque(found)
 
     def _fits(self, run: _Run, target: Target, needs: router.Needs, view: _RouterView) -> bool:
@@ -307,11 +310,12 @@ class AttemptRunner:
         return [run.catalog.target_of(s.entry) for s in ranking.ranked]
 
 
-def _unique(targets: list[Target], tried: set[str]) -> list[Target]:
-    seen = set(tried)
+def _unique(targets: list[Target], run: _Run, already: list[Target] = ()) -> list[Target]:
+    """`targets` in order without repeats, without what was tried or queued, and without spent providers."""
+    seen = run.tried | {target.model_id for target in already}
     out = []
     for target in targets:
-        if target.model_id not in seen:
+        if target.model_id not in seen and target.provider_id not in run.spent:
             seen.add(target.model_id)
             out.append(target)
     return out
