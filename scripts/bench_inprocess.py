@@ -113,8 +113,9 @@ async def main(requests: int, model: str, fail_every: int) -> None:
         await asyncio.sleep(0.1)  # the usage rows are part of the cost: wait for their writes
         cpu_ms = (time.process_time() - started) / requests * 1000.0
         assert status == 200, body
-        print(f"{requests} chat requests in-process (model {model}, every {fail_every or 'no'} upstream call "
-              f"failing): {cpu_ms:.3f} ms CPU per request (usage rows included)")
+        failing = f"every {fail_every}th upstream call failing" if fail_every else "no upstream failures"
+        print(f"{requests} chat requests in-process (model {model}, {failing}): {cpu_ms:.3f} ms CPU per request "
+              f"(usage rows included)")
         database.close()
 
 

@@ -36,7 +36,6 @@ from gateway.pipeline.neurons import WORKERS_AI, NeuronGuard, estimate
 from gateway.pipeline.retry_policy import RetryPolicy, backoff_seconds
 from gateway.pipeline.strategies import DEFAULT_STRATEGY
 from gateway.ports import Clock
-from gateway.providers import registry
 
 log = logging.getLogger("gateway.attempts")
 
@@ -92,7 +91,7 @@ class _RouterView:
 
     __slots__ = ("_keyed", "_health", "_caller", "_neurons_left", "_ctx")
 
-    def __init__(self, keyed: set[str], health: HealthMonitor, ctx: RequestContext, neurons_left: float | None):
+    def __init__(self, keyed: frozenset[str], health: HealthMonitor, ctx: RequestContext, neurons_left: float | None):
         self._keyed = keyed
         self._health = health
         self._ctx = ctx
@@ -227,7 +226,7 @@ class AttemptRunner:
                 want.check(target)
             return [target]
         strategy = strategy or (ctx.caller.default_strategy if ctx.caller else None) or DEFAULT_STRATEGY
-        ranking = router.rank(catalog.models.values(), run.needs, strategy, await self._view(run))
+        ranking = router.rank(catalog.models, run.needs, strategy, await self._view(run))
         if not ranking.ranked:
             raise _no_route(run, ranking)
         run.strategy = ctx.route_strategy = strategy
@@ -236,12 +235,8 @@ class AttemptRunner:
 
     async def _view(self, run: _Run) -> _RouterView:
         if run._view is None:
-            keyed = set()
-            for provider_id, provider in run.catalog.providers.items():
-                manifest = registry.get(provider["adapter"])
-                if manifest is not None and await self._credentials.has_key(
-                        run.ctx.caller, provider, manifest, ai_binding=self._ai_binding):
-                    keyed.add(provider_id)
+            keyed = await self._credentials.keyed_providers(run.ctx.caller, run.catalog.providers,
+                                                            ai_binding=self._ai_binding)
             run._view = _RouterView(keyed, self._health, run.ctx, await self._neurons.left())
         return run._view
 
@@ -293,7 +288,7 @@ class AttemptRunner:
         for item in rule.chain:
             strategy = router.parse_auto(item)
             if strategy is not None:
-                ranking = router.rank(run.catalog.models.values(), needs, strategy or run.strategy or DEFAULT_STRATEGY,
+                ranking = router.rank(run.catalog.models, needs, strategy or run.strategy or DEFAULT_STRATEGY,
                                       view)
                 found += [run.catalog.target_of(s.entry) for s in ranking.ranked if s.model_id not in run.tried][:1]
                 continue

@@ -27,6 +27,7 @@ from gateway.errors import ErrorCategory, UpstreamError
 from gateway.pipeline.context import Caller
 from gateway.ports import Clock, Database, DatabaseError, Ports
 from gateway.ports.ai_binding import BINDING_BASE_URL
+from gateway.providers import registry
 from gateway.providers.base import Endpoint, ProviderManifest
 from gateway.settings import Settings, env_prefix
 from gateway.storage import credentials as credentials_sql
@@ -147,6 +148,8 @@ class CredentialResolver:
         self.sealer = sealer
         self._settings = settings
         self._cache: TtlCache[tuple[str, str, str], Any] = TtlCache(cache_seconds, max_entries=4000)
+        # Which providers a caller has some key for (auto routing asks on every request): per owners.
+        self._keyed: TtlCache[tuple[Any, ...], frozenset[str]] = TtlCache(cache_seconds, max_entries=4000)
 
     @classmethod
     def for_ports(cls, ports: Ports, settings: Settings) -> "CredentialResolver":
@@ -157,6 +160,7 @@ class CredentialResolver:
     def invalidate(self) -> None:
         """A credential was written or deleted in this isolate: forget every cached one."""
         self._cache.clear()
+        self._keyed.clear()
 
     async def choose(self, caller: Caller | None, provider: dict[str, Any], manifest: ProviderManifest, *,
                      ai_binding: bool = False, after: int = -1, pin: KeyPin | None = None) -> KeyChoice:
@@ -186,6 +190,23 @@ class CredentialResolver:
         except UpstreamError:
             return False
         return True
+
+    async def keyed_providers(self, caller: Caller | None, providers: dict[str, dict[str, Any]], *,
+                              ai_binding: bool = False) -> frozenset[str]:
+        """The ids of `providers` the caller has a key for at some level (`has_key` of each), cached per
+        caller's owners and provider set for the cache time, since auto routing asks on every request."""
+        key = (tuple(_owners(caller)), ai_binding, tuple(providers))
+        now = self._clock.monotonic()
+        found = self._keyed.get(key, now)
+        if found is None:
+            keyed = set()
+            for provider_id, provider in providers.items():
+                manifest = registry.get(provider["adapter"])
+                if manifest is not None and await self.has_key(caller, provider, manifest, ai_binding=ai_binding):
+                    keyed.add(provider_id)
+            found = frozenset(keyed)
+            self._keyed.put(key, found, now)
+        return found
 
     async def _pinned(self, pin: KeyPin, provider: dict[str, Any], manifest: ProviderManifest,
                       ai_binding: bool) -> KeyChoice:
