@@ -126,7 +126,8 @@ async def measure(
 # ---- the table -------------------------------------------------------------------------------------
 
 
-def _targets(emulator_url: str, gateway_url: str, gateway_key: str, stream: bool, chunk_interval_ms: int):
+def _targets(emulator_url: str, gateway_url: str, gateway_key: str, stream: bool, chunk_interval_ms: int,
+             gateway_model: str = GATEWAY_MODEL):
     message = PROMPT + (f" [[emulator:chunk_interval_ms={chunk_interval_ms}]]" if stream else "")
     body = {"messages": [{"role": "system", "content": "You are concise."}, {"role": "user", "content": message}]}
     if stream:
@@ -141,7 +142,7 @@ def _targets(emulator_url: str, gateway_url: str, gateway_key: str, stream: bool
     through = Target(
         gateway_url + "/v1/chat/completions",
         {**headers, "Authorization": f"Bearer {gateway_key}"},
-        json.dumps({"model": GATEWAY_MODEL, **body}).encode(),
+        json.dumps({"model": gateway_model, **body}).encode(),
         stream,
     )
     return direct, through
@@ -168,7 +169,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> list[Row]:
             plan = [("non-stream", c) for c in args.concurrency] + [("stream", c) for c in args.stream_concurrency]
             for mode, concurrency in plan:
                 direct, through = _targets(
-                    emulator_url, gateway_url, gateway_key, mode == "stream", args.chunk_interval_ms
+                    emulator_url, gateway_url, gateway_key, mode == "stream", args.chunk_interval_ms, args.model
                 )
                 row = await measure(session, mode, concurrency, direct, through, gateway.pid, emulator.pid, args)
                 rows.append(row)
@@ -204,6 +205,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--slice-warmup", type=float, default=0.5, help="discarded seconds before later slices")
     parser.add_argument("--quick", action="store_true", help="concurrency 1,32; streams 50; 2 s points, 2 rounds")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--model", default=GATEWAY_MODEL,
+                        help=f"the model asked of the gateway (default {GATEWAY_MODEL}; `auto` adds routing)")
     args = parser.parse_args(argv)
     if args.quick:
         args.concurrency, args.stream_concurrency, args.duration, args.rounds = [1, 32], [50], 2.0, 2
