@@ -72,6 +72,7 @@ class _Run:
     catalog: Catalog
     tried: set[str] = field(default_factory=set)
     spent: set[str] = field(default_factory=set)  # providers whose key is refused or out of quota: not again
+    primary: str = ""  # the model the request named (or auto picked): what fallback rules are matched on
     strategy: str | None = None
     _needs: router.Needs | None = None
     _view: "_RouterView | None" = None
@@ -139,6 +140,7 @@ class AttemptRunner:
         catalog = await self._catalog.get()
         run = _Run(ctx, want, catalog)
         queue = deque(await self._first(run))
+        run.primary = queue[0].model_id
         policy = self._policy
         deadline = ctx.started + policy.deadline_seconds
         failures: list[GatewayError] = []  # the answer if nothing works: the first, naming the last
@@ -247,7 +249,7 @@ class AttemptRunner:
             return deque()  # FALLBACKS=off: the named (or auto-picked) model only
         category = error.category if isinstance(error, UpstreamError) else ErrorCategory.SERVER_ERROR
         rules = await self._rules.for_org(run.ctx.caller.org_id if run.ctx.caller else None)
-        rule = select_rule(rules, run.ctx.caller.org_id if run.ctx.caller else None, category.value, failed.model_id)
+        rule = select_rule(rules, run.ctx.caller.org_id if run.ctx.caller else None, category.value, run.primary)
         if rule is None:
             return deque()
         if category in (ErrorCategory.AUTH, ErrorCategory.QUOTA_EXCEEDED):
