@@ -1,5 +1,5 @@
 """USD budgets per key, user and org, daily and monthly (and a tier's monthly budget), checked before
-the upstream call on every route (EndpointPipeline.route).
+the first upstream call on every route (EndpointPipeline.attempt, and .route for video jobs).
 
 Spend lives in `spend_counters` ('key:<id>', 'user:<id>', 'org:<id>' × 'YYYY-MM-DD' / 'YYYY-MM'), added in
 the same batch as the usage rows (accounting.py). The request path reads it with a per-isolate cache of

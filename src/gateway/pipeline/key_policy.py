@@ -1,5 +1,6 @@
 """A gateway key's allowed models and providers, enforced on every route once the target is known
-(EndpointPipeline.route), so a refused request never reaches a provider.
+(attempts.py for a named model, targeting.py for video jobs; the router's `permits` filter for auto and
+fallbacks), so a refused request never reaches a provider.
 
 Patterns in `allowed_models`: an exact model id ('openai/gpt-4o-mini') or a whole provider
 ('openai/*'). `allowed_providers` lists provider ids. A key with both must satisfy both."""
