@@ -4,7 +4,7 @@ timeouts, and how a request is accounted when it ends (in an answer or in an err
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, Awaitable, Callable, Mapping, TypeVar
 
 from gateway.errors import GatewayError, UpstreamError
 from gateway.pipeline import accounting
@@ -18,6 +18,7 @@ from gateway.pipeline.health import monitor_for
 from gateway.pipeline.key_fallback import open_with_key_fallback
 from gateway.pipeline.neurons import NeuronGuard
 from gateway.pipeline.targeting import adapter_for, target_adapter
+from gateway.pipeline.upstream import read_body
 from gateway.ports import HttpClient, Ports, Timeouts, UpstreamResponse
 from gateway.ports.ai_binding import AiBindingHttp
 from gateway.providers.base import Endpoint, UpstreamRequest
@@ -111,6 +112,15 @@ class EndpointPipeline:
         return await open_with_key_fallback(ctx, self._credentials, route.key, route.adapter, build, self._http_for,
                                             clock, self.timeouts(ctx), ai_binding=self._ai_http is not None,
                                             record_failure=record_failure)
+
+    async def fetch(self, ctx: RequestContext, route: Route, build: Callable[[Endpoint], UpstreamRequest]
+                    ) -> tuple[bytes, Mapping[str, str]]:
+        """`send`, then the whole answer body and its headers (the response closed either way)."""
+        response = await self.send(ctx, route, build)
+        try:
+            return await read_body(self._ports.clock, ctx, response), response.headers
+        finally:
+            response.close()
 
     def timeouts(self, ctx: RequestContext) -> Timeouts:
         """One attempt's timeouts: its whole answer within UPSTREAM_TIMEOUT_SECONDS and what is left of the

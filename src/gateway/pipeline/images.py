@@ -20,7 +20,6 @@ from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import image_cost
 from gateway.pipeline.endpoint import EndpointPipeline, Route
 from gateway.pipeline.router import needs_for
-from gateway.pipeline.upstream import read_body
 from gateway.providers.base import ImageResult
 
 
@@ -33,12 +32,8 @@ class ImagesPipeline(EndpointPipeline):
         async def generate(route: Route) -> ImageResult:
             upstream_model = ctx.target.upstream_model
             build = route.adapter.build_request
-            response = await self.send(ctx, route, lambda endpoint: build(body, upstream_model, endpoint))
-            try:
-                raw = await read_body(self._ports.clock, ctx, response)
-            finally:
-                response.close()
-            return route.adapter.parse_response(raw, response.headers.get("content-type", ""), body, upstream_model)
+            raw, headers = await self.fetch(ctx, route, lambda endpoint: build(body, upstream_model, endpoint))
+            return route.adapter.parse_response(raw, headers.get("content-type", ""), body, upstream_model)
 
         result = await self.attempt(ctx, want, generate)
         answer = {"created": int(self._ports.clock.now()), **result.answer}

@@ -21,7 +21,6 @@ from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import transcription_cost
 from gateway.pipeline.endpoint import EndpointPipeline, Route
 from gateway.pipeline.router import needs_for
-from gateway.pipeline.upstream import read_body
 from gateway.transcription.request import TranscriptionRequest
 from gateway.transcription.transcript import Transcript, render
 from gateway.transcription.wav import audio_seconds
@@ -45,11 +44,7 @@ class TranscriptionPipeline(EndpointPipeline):
         async def transcribe(route: Route) -> Transcript:
             model = ctx.target.upstream_model
             build = route.adapter.build_request
-            response = await self.send(ctx, route, lambda endpoint: build(request, model, endpoint))
-            try:
-                raw = await read_body(self._ports.clock, ctx, response)
-            finally:
-                response.close()
+            raw, _ = await self.fetch(ctx, route, lambda endpoint: build(request, model, endpoint))
             return route.adapter.parse_response(raw, request)
 
         transcript = await self.attempt(ctx, want, transcribe)
