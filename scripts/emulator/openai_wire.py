@@ -245,6 +245,13 @@ def error(message: str, type_: str, param: str | None = None, code: str | None =
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
+def insufficient_quota() -> dict:
+    """OpenAI's 429 for an account out of credit (not a rate limit: waiting does not help)."""
+    return error("You exceeded your current quota, please check your plan and billing details. For more "
+                 "information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.",
+                 "insufficient_quota", code="insufficient_quota")
+
+
 def invalid_api_key(key: str) -> dict:
     shown = key[:3] + "*" * 4 + key[-4:] if len(key) > 8 else key
     return error(

@@ -137,14 +137,19 @@ def _json(state: EmulatorState, status: int, body: dict, headers: dict[str, str]
 
 
 REJECTED_KEY_PREFIX = "rejected-"  # a key starting so is one the provider does not know (revoked, mistyped)
+EXHAUSTED_KEY_PREFIX = "exhausted-"  # a key starting so is valid, its account out of credit
 
 
 def _auth_error(request: web.Request, state: EmulatorState) -> web.Response | None:
-    """Any non-empty Bearer key is accepted, except one starting with REJECTED_KEY_PREFIX: 401 invalid_api_key."""
+    """Any non-empty Bearer key is accepted, except one starting with REJECTED_KEY_PREFIX: 401 invalid_api_key,
+    and one starting with EXHAUSTED_KEY_PREFIX: 429 insufficient_quota."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and key.strip() and not key.strip().startswith(REJECTED_KEY_PREFIX):
+    key = key.strip()
+    if scheme.lower() == "bearer" and key.startswith(EXHAUSTED_KEY_PREFIX):
+        return _json(state, 429, wire.insufficient_quota())
+    if scheme.lower() == "bearer" and key and not key.startswith(REJECTED_KEY_PREFIX):
         return None
-    return _json(state, 401, wire.invalid_api_key(key.strip()))
+    return _json(state, 401, wire.invalid_api_key(key))
 
 
 def _ms(knob: int | None, default: float) -> float:

@@ -146,6 +146,19 @@ def test_a_rejected_key_is_marked_invalid_and_the_request_moves_down(gw, keys, e
         assert secret not in caplog.text
 
 
+def test_a_key_out_of_quota_moves_down_a_level_and_stays_active(gw, keys, emulator):
+    exhausted = put(gw, keys["alice"], scope="user", api_key="exhausted-alice-key-4444")
+    put(gw, keys["bob"], scope="org", org_id="org_acme", api_key="sk-acme-org-key-6666")
+    served, received, row = chat(gw, keys["alice"], emulator)
+    assert (served, received) == ("org", ["exhausted-alice-key-4444", "sk-acme-org-key-6666"])
+    assert (row["key_level"], row["attempts"], row["status"]) == ("org", 2, "success")
+    failed = gw.usage_row(row["request_id"] + ".1")
+    assert (failed["attempt_of"], failed["key_level"], failed["error_type"], failed["cost_usd"]) == (
+        row["request_id"], "user", "quota_exceeded", 0)
+    mine = {c["id"]: c for c in listed(gw, keys["alice"])}
+    assert mine[exhausted["id"]]["status"] == "active"  # the key is good; its account needs credit
+
+
 def test_rejections_walk_down_every_level_to_env(gw, keys, emulator):
     put(gw, keys["alice"], scope="user", api_key="rejected-user-000000001")
     put(gw, keys["bob"], scope="org", org_id="org_acme", api_key="rejected-org-0000000002")

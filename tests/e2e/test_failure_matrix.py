@@ -493,3 +493,39 @@ def test_16_failed_attempts_are_not_billed(tenant):
     assert success["cost_usd"] == pytest.approx(expected, rel=1e-9)
     assert completion.usage.prompt_tokens == prompt and completion.usage.completion_tokens == output
     assert [r["cost_usd"] for r in rows[:-1]] == [0, 0]
+
+
+# ---- 17: the sixth key level, free Workers AI -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keyless_server(emulator, tmp_path_factory) -> Iterator[GatewayServer]:
+    """A gateway with no Anthropic key at any level (the env key unset, nothing stored)."""
+    running = start_gateway(emulator, tmp_path_factory, "keyless", ANTHROPIC_API_KEY="")
+    yield running
+    running.stop()
+
+
+def test_17_a_provider_without_any_key_is_served_by_free_workers_ai(keyless_server):
+    tenant = make_tenant(keyless_server, "keyless")
+    text = f"no anthropic key {uuid.uuid4().hex}"
+    raw = tenant.client.chat.completions.with_raw_response.create(model="anthropic/claude-haiku-4-5",
+                                                                  messages=user(text))
+    completion = raw.parse()
+    assert completion.choices[0].message.content == reply_of(text)  # Workers AI's reply rule is OpenAI's
+    assert raw.headers["x-gateway-provider"] == "workers-ai"
+    assert raw.headers["x-gateway-attempts"] == "1"  # no call was made to a provider it has no key for
+    (row,) = tenant.rows(1)
+    assert (row["requested_model"], row["provider_id"], row["status"], row["attempt_of"]) == (
+        "anthropic/claude-haiku-4-5", "workers-ai", "success", None)
+    assert row["cost_status"] == "priced" and row["neurons"] > 0  # billed in neurons, within the free allocation
+
+    # An org that allows no Workers AI for missing keys gets the missing-key error instead.
+    with keyless_server.admin() as admin:
+        created = admin.post("/admin/fallback-chains", json={
+            "org_id": tenant.org_id, "error_type": "auth", "model_pattern": "anthropic/*", "chain": [],
+            "allow_workers_ai": False})
+        assert created.status_code == 201, created.text
+    with pytest.raises(openai.APIStatusError) as raised:
+        tenant.client.chat.completions.create(model="anthropic/claude-haiku-4-5", messages=user(text))
+    assert raised.value.status_code == 502 and raised.value.code == "provider_key_missing"
