@@ -12,7 +12,8 @@ FIRST_TOKEN_TIMEOUT_SECONDS=2, STREAM_IDLE_TIMEOUT_SECONDS=2, RETRY_AFTER_CAP_SE
 RETRY_MAX_BACKOFF_SECONDS=0.2 (the rest at the spec's defaults: RETRIES_PER_MODEL=1, MAX_ATTEMPTS=5), and a
 circuit breaker that never opens (HEALTH_FAILURE_THRESHOLD / HEALTH_MIN_SAMPLES=1000: the matrix fails the
 primary on purpose, and a skipped primary would change the other cases). The flapping case has its own
-gateway whose breaker opens on a 50 % error rate over 4 outcomes and stays open for a minute.
+gateway whose breaker opens on a 50 % error rate over 4 outcomes and stays open for a minute. Case 17 (the
+sixth key level: a provider with no key is served by free Workers AI) has a gateway without an Anthropic key.
 
 Expected texts, token counts and costs come from the emulator's documented rule (openai_wire.py: "Emulated
 reply to: " + the user text without markers, prompt tokens = words + 4; knobs.py for `chunks`) and the
