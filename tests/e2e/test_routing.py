@@ -302,6 +302,16 @@ def test_cheapest_picks_the_lowest_expected_cost_and_it_is_workers_ai_within_bud
     assert row["neurons"] > 0  # the free daily budget paid for it
 
 
+def test_cheapest_expects_256_output_tokens_without_max_tokens(server, client):
+    text = unique("no max_tokens")
+    raw = client.chat.completions.with_raw_response.create(model="auto/cheapest",
+                                                           messages=[{"role": "user", "content": text}])
+    p = prompt_tokens(text)
+    # WORKERS (0.02p + 256 × 0.05) / 1e6, LLAMA (0.1p + 256 × 0.2) / 1e6
+    assert_routed(raw, "cheapest", WORKERS, -expected_cost(WORKERS, p, 256), LLAMA, -expected_cost(LLAMA, p, 256),
+                  candidates=6, places=1e-10)
+
+
 def test_usage_row_records_the_strategy_and_an_explicit_model_none(server, client):
     raw, _ = ask(client, "auto/quality", unique())
     row = rows_of(server, raw.headers["x-request-id"], 1)[0]
@@ -332,7 +342,8 @@ def test_bare_auto_uses_the_keys_strategy_then_the_orgs_then_balanced(server):
     raw, _ = ask(client_for(server, key_beats_org), "auto", unique())
     assert_routed(raw, "quality", HAIKU, 9.5, DEEPSEEK, 8.0, candidates=6)
     (own_strategy,) = make_org_key(server, None, ["cheapest"])
-    raw, _ = ask(client_for(server, own_strategy), "auto", text := unique())
+    text = unique()
+    raw, _ = ask(client_for(server, own_strategy), "auto", text)
     assert_routed(raw, "cheapest", WORKERS, -expected_cost(WORKERS, prompt_tokens(text)), LLAMA,
                   -expected_cost(LLAMA, prompt_tokens(text)), candidates=6, places=1e-10)
     nothing_set = server.create_key(name="no-strategy")
@@ -390,6 +401,25 @@ def test_json_mode_leaves_only_json_models(server, client):
     raw, _ = ask(client, "auto", unique("answer in json"), response_format={"type": "json_object"})
     # JSON: GPT, LLAMA, WORKERS → balanced LLAMA 21.61 > GPT 19.25 > WORKERS 16.12
     assert_routed(raw, "balanced", LLAMA, 21.61, GPT, 19.25, candidates=3)
+
+
+def test_filters_combine_and_an_empty_ranking_is_a_400(server, client, emulator):
+    content = [{"type": "text", "text": unique("look, in json")}, {"type": "image_url", "image_url": {"url": PIXEL}}]
+    raw, _ = ask(client, "auto", content, response_format={"type": "json_object"})
+    # vision {GPT, HAIKU} ∩ JSON {GPT, LLAMA, WORKERS} = {GPT}: alone, no runner-up
+    assert_routed(raw, "balanced", GPT, 19.25, None, None, candidates=1)
+    groq_only = client_for(server, server.create_key(name="groq-only", allowed_providers=["groq"]))
+    text = unique("look")
+    content = [{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": PIXEL}}]
+    with pytest.raises(openai.BadRequestError) as raised:
+        ask(groq_only, "auto", content)
+    error = raised.value.body
+    assert (error["param"], error["code"]) == ("model", "no_route")
+    # why, by count: FLASH, LLAMA, DEEPSEEK, WORKERS have no vision; GPT, HAIKU are not groq (and the
+    # disabled and other-modality rows, never candidates, are not listed)
+    assert "(excluded: 4 vision: " in error["message"] and ", 2 not_allowed: " in error["message"]
+    assert "modality" not in error["message"] and "disabled" not in error["message"]
+    assert emulator_seen(emulator, text) == 0
 
 
 def test_a_prompt_longer_than_a_window_leaves_that_model_out(server, client):

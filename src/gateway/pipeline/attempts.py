@@ -346,6 +346,8 @@ def _no_route(run: _Run, ranking: Any = None) -> GatewayError:
     excluded = getattr(ranking, "excluded", None) or {}
     reasons: dict[str, int] = {}
     for why in excluded.values():
+        if why.startswith((router.DISABLED, router.MODALITY)):
+            continue  # never a candidate whatever the request: they would crowd out why this one found none
         reasons[why] = reasons.get(why, 0) + 1
     summary = ", ".join(f"{count} {why}" for why, count in sorted(reasons.items(), key=lambda kv: -kv[1])[:5])
     return InvalidRequestError(
