@@ -591,6 +591,22 @@ def test_an_open_circuit_is_routed_around_and_closes_after_a_good_probe(server, 
     assert_routed(raw, "balanced", FLASH, 22.91, DEEPSEEK, 22.44, candidates=6)
 
 
+def test_when_every_candidate_is_open_auto_tries_them_anyway(server):
+    """The spec ("Open circuits"): if every candidate is open, the model is tried anyway (half-open probe
+    semantics) — not refused as if the caller had asked for something impossible."""
+    only_gpt = client_for(server, server.create_key(name="only-gpt", allowed_models=[GPT]))
+    for _ in range(FAILURE_THRESHOLD):
+        with pytest.raises(openai.APIStatusError) as raised:
+            ask(only_gpt, "auto", f"{fault('gpt-4o-mini')} {unique('down')}")
+        assert (raised.value.status_code, raised.value.body["code"]) == (502, "upstream_unavailable")
+    opened = time.monotonic()
+    assert health_of(server)[GPT]["circuit_state"] == "open"
+    raw, _ = ask(only_gpt, "auto", unique("anyway"))
+    assert time.monotonic() - opened < COOLDOWN, "the machine is too slow for a 1 s cool-down"
+    assert_routed(raw, "balanced", GPT, 19.25, None, None, candidates=1)
+    assert rows_of(server, raw.headers["x-request-id"], 1)[0]["status"] == "success"
+
+
 def test_ties_break_on_lower_cost_then_higher_quality_then_id(tight):
     """On the tight gateway (only the budget test, above, reads its catalog): scores made equal through the
     admin API, then the fixed catalog restored."""
