@@ -9,7 +9,7 @@ The breaker: closed -> open after `failure_threshold` consecutive failures, or w
 `window_seconds`) holds at least `min_samples` outcomes of which `error_rate` or more failed; open ->
 half_open once `cooldown_seconds` have passed; half_open lets one probe through (`allow`): its success
 closes the circuit (and starts a fresh window), its failure opens it again for another cool-down.
-Nothing on the request path refuses a request yet: `allow`/`is_open` are for the router.
+The router excludes open circuits (`is_open`) and the attempt loop asks `allow` before each attempt.
 
 The state is flushed to `model_health` off the request path (the Background port), at most every
 `flush_seconds`, merged with what other isolates wrote (storage/health.py says how).
