@@ -15,8 +15,10 @@ Gateways (one SQLite file each):
   and the default Workers AI budget (10,000 neurons a day: the Workers AI model fits).
 - `tight`: the same catalog with WORKERS_AI_DAILY_NEURONS=0.5, which no Workers AI call fits.
 
-Order matters in one place: `fastest` is ranked by the catalog's speed score only while no model has
-5 outcomes in the health window, so its test runs first and checks that precondition on /admin/health.
+Order matters (pytest runs the file top to bottom): `fastest` is ranked by the catalog's speed score only
+while a model has fewer than 5 outcomes in the health window, so its tests come first and check that
+precondition on /admin/health; the tests that fail models on purpose (fallback, circuits) come last, so
+no other test meets a failure count or an open circuit.
 """
 
 from __future__ import annotations
@@ -558,6 +560,7 @@ def test_an_open_circuit_is_routed_around_and_closes_after_a_good_probe(server, 
     # Up to the threshold: FLASH (balanced's winner) fails, DEEPSEEK answers; the 3rd failure opens it.
     for n in range(1, FAILURE_THRESHOLD + 1):
         raw, _ = ask(client, "auto", f"{broken} {unique('flaky')}")
+        opened = time.monotonic()  # (the last pass's: the circuit opened during that request)
         assert (raw.headers["x-gateway-model"], raw.headers["x-gateway-attempts"]) == (DEEPSEEK, "2")
         assert reason(raw)["winner"] == FLASH
         failed, final = rows_of(server, raw.headers["x-request-id"], 2)
@@ -566,7 +569,6 @@ def test_an_open_circuit_is_routed_around_and_closes_after_a_good_probe(server, 
         state = health_of(server)[FLASH]
         assert state["consecutive_failures"] == n
         assert state["circuit_state"] == ("open" if n == FAILURE_THRESHOLD else "closed")
-    opened = time.monotonic()
 
     # Open: the router leaves FLASH out; DEEPSEEK wins outright and FLASH is never called (no failed row).
     text = f"{broken} {unique('skipped')}"
@@ -599,7 +601,7 @@ def test_when_every_candidate_is_open_auto_tries_them_anyway(server):
         with pytest.raises(openai.APIStatusError) as raised:
             ask(only_gpt, "auto", f"{fault('gpt-4o-mini')} {unique('down')}")
         assert (raised.value.status_code, raised.value.body["code"]) == (502, "upstream_unavailable")
-    opened = time.monotonic()
+        opened = time.monotonic()  # (the last pass's)
     assert health_of(server)[GPT]["circuit_state"] == "open"
     raw, _ = ask(only_gpt, "auto", unique("anyway"))
     assert time.monotonic() - opened < COOLDOWN, "the machine is too slow for a 1 s cool-down"
