@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.api.schemas import ChatCompletionRequest
-from gateway.api.validation import field_path, parse_json_object, validate
+from gateway.api.validation import field_path, max_cost, parse_json_object, validate
 from gateway.errors import InvalidRequestError, PayloadTooLargeError
 
 USER = {"role": "user", "content": "Hi"}
@@ -127,3 +127,34 @@ def test_field_path_drops_union_branch_labels():
     assert field_path(("messages", 2, "content", "list[dict[str,any]]", 0)) == "messages[2].content[0]"
     assert field_path(("stop", "list[str]", 3)) == "stop[3]"
     assert field_path(()) == ""
+
+
+# --- max_cost: the body's field and the x-gateway-max-cost header ---------------------------------
+
+def test_max_cost_from_the_body_is_taken_out_of_it():
+    body = ok(max_cost=0.002)
+    assert max_cost({}, body) == 0.002
+    assert "max_cost" not in body  # never forwarded to a provider
+    assert max_cost({}, ok()) is None
+    nulled = ok(max_cost=None)
+    assert max_cost({}, nulled) is None and "max_cost" not in nulled
+
+
+def test_max_cost_from_the_header_and_the_lower_of_both():
+    assert max_cost({"x-gateway-max-cost": " 0.5 "}) == 0.5
+    assert max_cost({"x-gateway-max-cost": ""}) is None
+    assert max_cost({"x-gateway-max-cost": "0.5"}, ok(max_cost=0.25)) == 0.25
+    assert max_cost({"x-gateway-max-cost": "0.125"}, ok(max_cost=0.25)) == 0.125
+
+
+@pytest.mark.parametrize("value", ["0.01", -1, True, float("inf"), [1]])
+def test_a_bad_max_cost_in_the_body_names_the_field(value):
+    with pytest.raises(InvalidRequestError) as raised:
+        max_cost({}, ok(max_cost=value))
+    assert (raised.value.status, raised.value.param, raised.value.code) == (400, "max_cost", "invalid_value")
+
+
+def test_a_bad_max_cost_header_names_the_header():
+    with pytest.raises(InvalidRequestError) as raised:
+        max_cost({"x-gateway-max-cost": "cheap"}, ok(max_cost=1))
+    assert raised.value.param == "x-gateway-max-cost"

@@ -49,7 +49,7 @@ async def run_json_request(
             body = parse_json_object(body, gateway.settings.max_body_bytes)
         validate(schema, body)
         ctx.max_output_tokens = requested_output_tokens(body)  # for the Workers AI neuron estimate
-        ctx.max_cost_usd = max_cost(headers)
+        ctx.max_cost_usd = max_cost(headers, body)  # takes the body's max_cost out: never forwarded
         return await run(ctx, body)
     except GatewayError as error:
         pipeline.fail(ctx, error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -62,9 +63,19 @@ def field_path(loc: tuple[Any, ...]) -> str:
 
 
 MAX_COST_HEADER = "x-gateway-max-cost"
+MAX_COST_FIELD = "max_cost"
 
 
-def max_cost(headers: Any) -> float | None:
-    """The request's `x-gateway-max-cost` (USD): auto routing skips models expected to cost more."""
+def max_cost(headers: Any, body: Any = None) -> float | None:
+    """The request's ceiling on its expected cost (USD; auto routing skips models expected to cost more):
+    the body's `max_cost` and the `x-gateway-max-cost` header, the lower if both are given. The body field
+    is taken out of the body: it is the gateway's own, and providers refuse fields they do not know."""
+    ceilings = []
+    if isinstance(body, dict) and MAX_COST_FIELD in body:
+        value = body.pop(MAX_COST_FIELD)
+        if value is not None:  # a JSON number: a numeric string is refused here (only the header is text)
+            ceilings.append(max_cost_of(math.nan if isinstance(value, str) else value, MAX_COST_FIELD))
     raw = headers.get(MAX_COST_HEADER)
-    return None if raw is None or not raw.strip() else max_cost_of(raw, MAX_COST_HEADER)
+    if raw is not None and raw.strip():
+        ceilings.append(max_cost_of(raw, MAX_COST_HEADER))
+    return min(ceilings) if ceilings else None

@@ -117,6 +117,21 @@ class _RouterView:
         return permits(self._caller, entry["provider_id"], entry["id"])
 
 
+class _CircuitsIgnored:
+    """A router view that sees no open circuit (when every candidate's is open)."""
+
+    __slots__ = ("_view",)
+
+    def __init__(self, view: _RouterView) -> None:
+        self._view = view
+
+    def circuit_open(self, model_id: str) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._view, name)
+
+
 class AttemptRunner:
     """The isolate's attempt loop, shared by every endpoint pipeline of a Gateway."""
 
@@ -228,7 +243,12 @@ class AttemptRunner:
                 want.check(target)
             return [target]
         strategy = strategy or (ctx.caller.default_strategy if ctx.caller else None) or DEFAULT_STRATEGY
-        ranking = router.rank(catalog.models, run.needs, strategy, await self._view(run))
+        view = await self._view(run)
+        ranking = router.rank(catalog.models, run.needs, strategy, view)
+        if not ranking.ranked and any(why.startswith(router.CIRCUIT_OPEN) for why in ranking.excluded.values()):
+            # Every model that could serve it has an open circuit: they are tried anyway (as a named model
+            # is), best first; the loop skips all but the last, which goes out as a probe.
+            ranking = router.rank(catalog.models, run.needs, strategy, _CircuitsIgnored(view))
         if not ranking.ranked:
             raise _no_route(run, ranking)
         run.strategy = ctx.route_strategy = strategy
@@ -343,6 +363,8 @@ def _no_route(run: _Run, ranking: Any = None) -> GatewayError:
     excluded = getattr(ranking, "excluded", None) or {}
     reasons: dict[str, int] = {}
     for why in excluded.values():
+        if why.startswith((router.DISABLED, router.MODALITY)):
+            continue  # never a candidate whatever the request: they would crowd out why this one found none
         reasons[why] = reasons.get(why, 0) + 1
     summary = ", ".join(f"{count} {why}" for why, count in sorted(reasons.items(), key=lambda kv: -kv[1])[:5])
     return InvalidRequestError(

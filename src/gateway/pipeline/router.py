@@ -80,8 +80,8 @@ class Needs:
 
 
 def max_cost_of(value: Any, param: str = "x-gateway-max-cost") -> float | None:
-    """A request's ceiling on its expected cost, USD ≥ 0 (the x-gateway-max-cost header's text; a header,
-    not a body field, because bodies are forwarded to providers that refuse unknown fields)."""
+    """A request's ceiling on its expected cost, USD ≥ 0: the x-gateway-max-cost header's text, or the
+    body's `max_cost` number (api/validation.py takes it out of the body: providers refuse unknown fields)."""
     if value is None:
         return None
     if isinstance(value, str):
