@@ -7,8 +7,8 @@ the socket benchmark (`scripts/bench.py`) is too noisy to tell them apart.
 
 `--model auto` (or auto/<strategy>) adds the router's ranking of the whole chat catalog to every request;
 `--fail-every K` makes every K-th upstream call answer 503, so those requests pay a failed attempt, its row
-and a retry (with no backoff wait: RETRY_BASE_SECONDS=0). The difference between runs is the routing and
-fallback bookkeeping.
+and a retry (with no backoff wait: RETRY_BASE_SECONDS=0); `--stream` streams a 25-word answer. The
+difference between runs is the routing and fallback bookkeeping.
 """
 
 from __future__ import annotations
@@ -43,6 +43,18 @@ ANSWER = json.dumps({
 REQUEST = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}
 
 
+def _sse(obj: dict) -> bytes:
+    return b"data: " + json.dumps(obj).encode() + b"\n\n"
+
+
+_CHUNK = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini"}
+# A streamed answer as OpenAI sends it: the role, 25 words one event each, the finish, the usage, [DONE].
+STREAM = ([_sse({**_CHUNK, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})]
+          + [_sse({**_CHUNK, "choices": [{"index": 0, "delta": {"content": f" word{i}"}, "finish_reason": None}]})
+             for i in range(25)]
+          + [_sse({**_CHUNK, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+             _sse({**_CHUNK, "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 25, "total_tokens": 30}}),
+             b"data: [DONE]\n\n"])
 OVERLOADED = json.dumps({"error": {"message": "overloaded", "type": "server_error", "param": None, "code": None}}).encode()
 
 
@@ -57,6 +69,8 @@ class CannedUpstream:
         self._calls += 1
         if self._fail_every and self._calls % self._fail_every == 0:
             return FakeResponse(503, OVERLOADED, {"content-type": "application/json"})
+        if b'"stream": true' in body:
+            return FakeResponse(200, chunks=STREAM, headers={"content-type": "text/event-stream"})
         return FakeResponse(200, ANSWER, {"content-type": "application/json"})
 
     async def close(self) -> None:
@@ -87,7 +101,7 @@ async def call(app, path: str, body: dict, headers: dict[str, str]) -> tuple[int
     return status, b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
 
 
-async def main(requests: int, model: str, fail_every: int) -> None:
+async def main(requests: int, model: str, fail_every: int, stream: bool = False) -> None:
     with tempfile.TemporaryDirectory() as folder:
         database = SQLiteDatabase(Path(folder) / "bench.sqlite3", own_thread=True)
         database.migrate(ROOT / "migrations", ROOT / "d1_views.sql")
@@ -97,7 +111,7 @@ async def main(requests: int, model: str, fail_every: int) -> None:
         settings = Settings.from_env({"GATEWAY_ADMIN_KEY": ADMIN_KEY, "OPENAI_API_KEY": "sk-bench",
                                       "RETRY_BASE_SECONDS": "0", "HEALTH_FAILURE_THRESHOLD": "1000000",
                                       "HEALTH_ERROR_RATE": "1.1"})
-        request = {**REQUEST, "model": model}
+        request = {**REQUEST, "model": model, **({"stream": True} if stream else {})}
         app = create_app(ports, settings)
         status, body = await call(app, "/admin/keys", BENCH_KEY, {"authorization": f"Bearer {ADMIN_KEY}", "content-type": "application/json"})
         assert status == 201, body
@@ -114,8 +128,9 @@ async def main(requests: int, model: str, fail_every: int) -> None:
         cpu_ms = (time.process_time() - started) / requests * 1000.0
         assert status == 200, body
         failing = f"every {fail_every}th upstream call failing" if fail_every else "no upstream failures"
-        print(f"{requests} chat requests in-process (model {model}, {failing}): {cpu_ms:.3f} ms CPU per request "
-              f"(usage rows included)")
+        kind = "streamed (25 words)" if stream else "non-stream"
+        print(f"{requests} {kind} chat requests in-process (model {model}, {failing}): {cpu_ms:.3f} ms CPU per "
+              f"request (usage rows included)")
         database.close()
 
 
@@ -124,5 +139,6 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--model", default=REQUEST["model"], help="the requested model (auto, auto/cheapest, ...)")
     parser.add_argument("--fail-every", type=int, default=0, help="every K-th upstream call answers 503")
+    parser.add_argument("--stream", action="store_true", help="streamed requests (the relay's cost per chunk)")
     args = parser.parse_args()
-    asyncio.run(main(args.requests, args.model, args.fail_every))
+    asyncio.run(main(args.requests, args.model, args.fail_every, args.stream))

@@ -8,7 +8,7 @@ scoped to the primary with `[[emulator:fault_model=gpt-4o-mini]]`, so the chain'
 same message text, answer normally (scripts/emulator/knobs.py).
 
 The module's gateway runs with short timeouts so the 20 s / 30 s faults are cut short:
-FIRST_TOKEN_TIMEOUT_SECONDS=2, STREAM_IDLE_TIMEOUT_SECONDS=2, RETRY_AFTER_CAP_SECONDS=3, RETRY_BASE_SECONDS=0.05,
+FIRST_TOKEN_TIMEOUT_SECONDS=2, STREAM_IDLE_TIMEOUT_SECONDS=2, UPSTREAM_TIMEOUT_SECONDS=3, RETRY_AFTER_CAP_SECONDS=3, RETRY_BASE_SECONDS=0.05,
 RETRY_MAX_BACKOFF_SECONDS=0.2 (the rest at the spec's defaults: RETRIES_PER_MODEL=1, MAX_ATTEMPTS=5), and a
 circuit breaker that never opens (HEALTH_FAILURE_THRESHOLD / HEALTH_MIN_SAMPLES=1000: the matrix fails the
 primary on purpose, and a skipped primary would change the other cases). The flapping case has its own
@@ -39,6 +39,7 @@ LARGER = "openai/gpt-4.1-mini"  # context window 1,047,576 > the primary's 128,0
 SCOPE = "[[emulator:fault_model=gpt-4o-mini]]"
 FIRST_TOKEN_TIMEOUT = 2.0
 STREAM_IDLE_TIMEOUT = 2.0
+ATTEMPT_TIMEOUT = 3.0  # UPSTREAM_TIMEOUT_SECONDS: a non-stream answer's first byte is the whole answer
 RETRY_AFTER_CAP = 3
 EMULATOR_RETRY_AFTER = 2  # the emulator's 429 sends Retry-After: 2
 MAX_ATTEMPTS = 5  # the spec's default
@@ -47,6 +48,7 @@ ROW_WAIT = 3.0  # rows are written just after the answer
 TIMEOUTS = {
     "FIRST_TOKEN_TIMEOUT_SECONDS": str(FIRST_TOKEN_TIMEOUT),
     "STREAM_IDLE_TIMEOUT_SECONDS": str(STREAM_IDLE_TIMEOUT),
+    "UPSTREAM_TIMEOUT_SECONDS": str(ATTEMPT_TIMEOUT),
     "RETRY_AFTER_CAP_SECONDS": str(RETRY_AFTER_CAP),
     "RETRY_BASE_SECONDS": "0.05",
     "RETRY_MAX_BACKOFF_SECONDS": "0.2",
@@ -281,7 +283,8 @@ def test_05_connection_reset_is_a_server_error_retried_then_falls_back(tenant):
 def test_06_a_stalled_upstream_times_out_and_falls_back(tenant):
     tenant.chain("timeout", [FALLBACK])
     took = expect_fallback(tenant, marked("[[emulator:fault=stall]]"), "timeout", failed_attempts=2)
-    assert took >= 2 * FIRST_TOKEN_TIMEOUT - 0.2  # each attempt waited for the first-token timeout
+    # A non-stream answer comes whole (headers included), so each attempt waited for the attempt timeout.
+    assert took >= 2 * ATTEMPT_TIMEOUT - 0.2
 
 
 def test_07_first_token_after_20s_falls_back_before_the_first_byte(tenant):
@@ -364,6 +367,19 @@ def test_11_a_stream_without_done_after_its_finish_reason_is_a_success(tenant):
     (row,) = tenant.rows(1)
     assert_success(row, headers["x-request-id"], 1, PRIMARY, stream=True)
     assert (row["input_tokens"], row["output_tokens"]) == (prompt_tokens(text), len(reply_words(text)))
+
+
+def test_11b_a_stream_that_keeps_producing_outlives_the_attempt_timeout(tenant):
+    """UPSTREAM_TIMEOUT_SECONDS bounds an answer that comes whole; a stream is bounded by its first token and
+    its silences, so a long answer is not cut off: 30 words 150 ms apart is 4.5 s > the 3 s attempt timeout."""
+    text = marked("[[emulator:chunks=30]]", "[[emulator:chunk_interval_ms=150]]")
+    started = time.monotonic()
+    headers, chunks = stream_primary(tenant, text)
+    assert time.monotonic() - started > ATTEMPT_TIMEOUT
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == cycled(text, 30)
+    assert_headers(headers, 1, PRIMARY, [])
+    (row,) = tenant.rows(1)
+    assert_success(row, headers["x-request-id"], 1, PRIMARY, stream=True)
 
 
 # ---- 12–13: the caller's side of the error -------------------------------------------------------

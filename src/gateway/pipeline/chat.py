@@ -14,6 +14,7 @@ from gateway.pipeline.catalog import require_vision
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import estimate_tokens
 from gateway.pipeline.endpoint import EndpointPipeline, Route
+from gateway.pipeline.idle_timeout import IdleTimeout
 from gateway.pipeline.router import chat_needs
 from gateway.pipeline.upstream import read_json, transport_error
 from gateway.ports import UpstreamConnectError, UpstreamResponse, UpstreamTimeout
@@ -74,32 +75,33 @@ class ChatPipeline(EndpointPipeline):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
 
         async def first_token(route: Route) -> OpenedStream:
-            started = self._ports.clock.monotonic()
-            response = await self.send(ctx, route, build(route))
-            opened = OpenedStream(response, route.adapter, StreamState(include_usage=include_usage),
-                                  response.iter_bytes().__aiter__())
-            left = self._policy.first_token_seconds - (self._ports.clock.monotonic() - started)
-            await self._read_to_first_token(ctx, opened, left)
+            """One attempt: the answer's headers and its first token within FIRST_TOKEN_TIMEOUT_SECONDS."""
+            seconds = self._policy.first_token_seconds
+            try:
+                async with asyncio.timeout(seconds):
+                    response = await self.send(ctx, route, build(route), open_ended=True)
+                    opened = OpenedStream(response, route.adapter, StreamState(include_usage=include_usage),
+                                          response.iter_bytes().__aiter__())
+                    await self._read_to_first_token(ctx, opened)
+            except TimeoutError:
+                provider_id = ctx.target.provider_id if ctx.target else "upstream"
+                raise UpstreamError(ErrorCategory.TIMEOUT, f"{provider_id}: no first token within {seconds:g} s "
+                                    "(FIRST_TOKEN_TIMEOUT_SECONDS)", provider=provider_id) from None
             return opened
 
         opened = await self.attempt(ctx, want, first_token)
         return StreamResult(self._relay(ctx, opened, body))
 
-    async def _read_to_first_token(self, ctx: RequestContext, opened: OpenedStream, seconds: float) -> None:
+    async def _read_to_first_token(self, ctx: RequestContext, opened: OpenedStream) -> None:
         """Read until the first chunk with content (or a finish); any failure until then is the attempt's,
         classified, so the runner may retry or fall back before the client sees a byte."""
         provider_id = ctx.target.provider_id if ctx.target else "upstream"
         try:
             try:
-                async with asyncio.timeout(max(seconds, 0.001)):
-                    while not opened.produced_chars and opened.state.finish_reason is None and not opened.ended:
-                        out = await self._pull(ctx, opened)
-                        if out:
-                            opened.head.append(out)
-            except TimeoutError:
-                raise UpstreamError(ErrorCategory.TIMEOUT, f"no first token within "
-                                    f"{self._policy.first_token_seconds:g} s (FIRST_TOKEN_TIMEOUT_SECONDS)",
-                                    provider=provider_id) from None
+                while not opened.produced_chars and opened.state.finish_reason is None and not opened.ended:
+                    out = await self._pull(ctx, opened)
+                    if out:
+                        opened.head.append(out)
             except (UpstreamConnectError, UpstreamTimeout) as exc:
                 raise transport_error(exc, provider_id) from exc
             if opened.ended and not opened.state.done and opened.state.finish_reason is None:
@@ -143,17 +145,17 @@ class ChatPipeline(EndpointPipeline):
         out; a break or a silence longer than STREAM_IDLE_TIMEOUT_SECONDS midway ends with an error event
         the OpenAI SDK raises, and the request is recorded as failed."""
         state = opened.state
-        idle = self._policy.stream_idle_seconds
+        idle = IdleTimeout(self._policy.stream_idle_seconds)
         try:
             if opened.head:
                 yield b"".join(opened.head)
                 opened.head.clear()
             while not opened.ended:
                 try:
-                    async with asyncio.timeout(idle):
-                        out = await self._pull(ctx, opened)
+                    out = await idle.wait(self._pull(ctx, opened))
                 except TimeoutError:
-                    raise UpstreamTimeout(f"the stream stalled for {idle:g} s (STREAM_IDLE_TIMEOUT_SECONDS)") from None
+                    raise UpstreamTimeout(f"the stream stalled for {self._policy.stream_idle_seconds:g} s "
+                                          "(STREAM_IDLE_TIMEOUT_SECONDS)") from None
                 if out:
                     yield out
             if not state.done and state.finish_reason is None:
@@ -173,6 +175,7 @@ class ChatPipeline(EndpointPipeline):
             ctx.status, ctx.http_status, ctx.error_type = "error", error.status, error.error_type
             yield encode_chunk(error.envelope())
         finally:
+            idle.close()
             opened.response.close()
             estimated = state.usage is None
             ctx.usage = state.usage or _estimate_usage(body, opened.produced_chars)

@@ -99,8 +99,8 @@ class EndpointPipeline:
     def _http_for(self, key_level: str) -> HttpClient:
         return self._ai_http if key_level == "binding" and self._ai_http is not None else self._ports.http
 
-    async def send(self, ctx: RequestContext, route: Route, build: Callable[[Endpoint], UpstreamRequest]
-                   ) -> UpstreamResponse:
+    async def send(self, ctx: RequestContext, route: Route, build: Callable[[Endpoint], UpstreamRequest], *,
+                   open_ended: bool = False) -> UpstreamResponse:
         """Build the request for the route's key and open the answer; a stored key the provider rejects is
         marked invalid and the request is built and sent again with the next level's key (key_fallback.py)."""
         clock = self._ports.clock
@@ -110,7 +110,8 @@ class EndpointPipeline:
             self._record_row(accounting.attempt_row(ctx, ctx.attempts, started, clock.monotonic(), error))
 
         return await open_with_key_fallback(ctx, self._credentials, route.key, route.adapter, build, self._http_for,
-                                            clock, self.timeouts(ctx), ai_binding=self._ai_http is not None,
+                                            clock, self.timeouts(ctx, open_ended=open_ended),
+                                            ai_binding=self._ai_http is not None,
                                             record_failure=record_failure)
 
     async def fetch(self, ctx: RequestContext, route: Route, build: Callable[[Endpoint], UpstreamRequest]
@@ -122,13 +123,17 @@ class EndpointPipeline:
         finally:
             response.close()
 
-    def timeouts(self, ctx: RequestContext) -> Timeouts:
+    def timeouts(self, ctx: RequestContext, *, open_ended: bool = False) -> Timeouts:
         """One attempt's timeouts: its whole answer within UPSTREAM_TIMEOUT_SECONDS and what is left of the
-        request's deadline (whole seconds, so the HTTP port's per-Timeouts cache stays small)."""
+        request's deadline (whole seconds, so the HTTP port's per-Timeouts cache stays small). `open_ended`
+        (a chat stream): no total, since a long answer may stream for minutes; the caller bounds the wait
+        for its first token (FIRST_TOKEN_TIMEOUT_SECONDS) and every silence after it (STREAM_IDLE_...)."""
         policy = self._policy
+        if open_ended:
+            return Timeouts(connect=policy.connect_seconds, total=None)
         left = policy.deadline_seconds - (self._ports.clock.monotonic() - ctx.started)
         total = max(1.0, min(policy.attempt_seconds, float(int(left) + 1)))
-        return Timeouts(connect=policy.connect_seconds, total=total, first_byte=policy.first_token_seconds)
+        return Timeouts(connect=policy.connect_seconds, total=total)
 
     def fail(self, ctx: RequestContext, error: GatewayError) -> None:
         """Account for a request that ends in an error answer (only authenticated callers get rows)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -32,14 +31,7 @@ async def open_response(
     provider_id = ctx.target.provider_id if ctx.target else "upstream"
     started = clock.monotonic()
     try:
-        if timeouts.first_byte is not None and timeouts.first_byte < timeouts.total:
-            try:
-                async with asyncio.timeout(timeouts.first_byte):
-                    response = await http.send(request.method, request.url, request.headers, request.body, timeouts)
-            except TimeoutError:
-                raise UpstreamTimeout(f"no answer within {timeouts.first_byte:g} s (FIRST_TOKEN_TIMEOUT_SECONDS)") from None
-        else:
-            response = await http.send(request.method, request.url, request.headers, request.body, timeouts)
+        response = await http.send(request.method, request.url, request.headers, request.body, timeouts)
         if response.status >= 400:
             body = await response.read()
             raise adapter.parse_error(response.status, response.headers, body).attribute_to(provider_id)

@@ -55,8 +55,7 @@ class UpstreamResponse(Protocol):
 @dataclass(frozen=True, slots=True)
 class Timeouts:
     connect: float = 10.0
-    total: float = 120.0             # the whole answer, body included (the port enforces it)
-    first_byte: float | None = None  # until the status line (the pipeline enforces it, on every port)
+    total: float | None = 120.0  # the whole answer, body included; None: no limit (the caller bounds it)
 
 
 class HttpClient(Protocol):

@@ -114,8 +114,11 @@ class FetchClient:
         init = {"method": method, "headers": to_js(dict(headers), dict_converter=js.Object.fromEntries)}
         if body is not None:
             init["body"] = to_js(body)
-        # fetch has no separate connect timeout: the total deadline covers connecting too.
-        init["signal"] = js.AbortSignal.timeout(int(timeouts.total * 1000))
+        # fetch has no separate connect timeout: the total deadline covers connecting too. Without a total
+        # (a chat stream: its first-token and idle timeouts bound it) there is no signal, since one would also
+        # cut off the body of a long stream.
+        if timeouts.total is not None:
+            init["signal"] = js.AbortSignal.timeout(int(timeouts.total * 1000))
         # A redirect is answered, not followed (as the local port does): following it would carry the
         # provider key to wherever it points; the pipeline that expects one follows it without credentials.
         init["redirect"] = "manual"
