@@ -11,9 +11,9 @@ Every hot endpoint runs its upstream call through `AttemptRunner.run` (docs/fall
    next: the same model at another provider, the rest of the auto ranking, the rule's chain (entries
    "auto[/strategy]" expand to the router's pick), and free Workers AI as the last resort.
 4. Bounded by MAX_ATTEMPTS and REQUEST_DEADLINE_SECONDS. An open circuit skips its model (unless nothing
-   else is left). Each failed attempt leaves a zero-cost usage row `<request_id>.<n>` (attempt_of = the
-   request); the request's own row is written by the pipeline as before. When everything failed, the last
-   failure is the answer.
+   else is left). Each failed attempt another one followed leaves a zero-cost usage row `<request_id>.<n>`
+   (attempt_of = the request); the request's own row is written by the pipeline as before. When everything
+   failed, the first failure (the requested model's) is the answer, its message naming the last.
 """
 
 from __future__ import annotations
@@ -224,6 +224,8 @@ class AttemptRunner:
     def _record_failed(self, ctx: RequestContext, row: dict[str, Any]) -> None:
         """A failed attempt another one followed: its row, and its category in x-gateway-fallback."""
         ctx.fallbacks += (row["error_type"],)
+        log.info("request %s: attempt on %s failed (%s), trying again", ctx.request_id, row["model_id"],
+                 row["error_type"])
         self._record(row)
 
     async def _wait(self, ctx: RequestContext, seconds: float) -> None:
