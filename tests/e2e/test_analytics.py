@@ -323,6 +323,28 @@ def test_provider_health_counts_only_the_principals_recent_traffic(gateway, worl
     assert total["requests_last_day"] >= 2
 
 
+def test_provider_health_hides_another_orgs_custom_provider(gateway, world):
+    custom = f"bcustom-{world.tag}"
+    gateway.sql("INSERT INTO providers (id, adapter, kind, display_name, base_url, org_id) "
+                "VALUES (?, 'openai_compatible', 'custom', 'B private', 'http://127.0.0.1:9', ?)", custom, world.org_b)
+    gateway.sql("INSERT INTO model_health (model_id, provider_id, circuit_state) VALUES (?, ?, 'open')",
+                f"{custom}/m", custom)
+    try:
+        def listed(api: httpx.Client) -> dict[tuple, dict[str, Any]]:
+            return answered(api.get("/admin/analytics/provider_health"), ("provider_id",))
+
+        with client(gateway, world.keys["carol"]) as carol:  # a member of B: B's own provider, circuit open
+            assert listed(carol)[(custom,)]["open_circuits"] == 1
+        with client(gateway, world.keys["alice"]) as alice, client(gateway, world.keys["dave"]) as dave:
+            assert (custom,) not in listed(alice) and (custom,) not in listed(dave)
+            assert alice.get("/admin/analytics/provider_health", params={"provider": custom}).json()["data"] == []
+        with gateway.admin() as system:
+            assert listed(system)[(custom,)]["models"] == 1
+    finally:
+        gateway.sql("DELETE FROM model_health WHERE provider_id = ?", custom)
+        gateway.sql("DELETE FROM providers WHERE id = ?", custom)
+
+
 # --- CSV export -------------------------------------------------------------------------------------
 
 def test_usage_csv_has_a_header_quotes_fields_and_holds_only_visible_rows(gateway, world, monkeypatch):

@@ -184,17 +184,27 @@ def model_usage_latency_query(scope: Scope, filters: Filters) -> tuple[str, list
     return sql, params
 
 
-def provider_health_query(scope: Scope, now: str, hour_ago: str, day_ago: str,
-                          provider: str | None) -> tuple[str, list[Any]]:
+def provider_health_query(scope: Scope, now: str, hour_ago: str, day_ago: str, provider: str | None,
+                          member_org_ids: tuple[str, ...] = ()) -> tuple[str, list[Any]]:
     """v_provider_health from the principal's own traffic of the last hour and day. The circuit figures are
     the gateway's shared state (no tenant's numbers); the health EWMA and last error/success times come from
-    every tenant's traffic, so only the system sees them."""
+    every tenant's traffic, so only the system sees them. A tenant sees the built-in providers and the custom
+    ones of its orgs (`member_org_ids`), never another org's custom provider."""
     where, params = _where(scope, Filters(since=day_ago, until=now, dimensions={"provider": provider}),
                            ("u.provider_id IS NOT NULL",))
     system_only = ("AVG(latency_ewma_ms)", "MAX(last_error_at)", "MAX(last_success_at)") if scope.everything \
         else ("NULL", "NULL", "NULL")
-    provider_term = " WHERE provider_id = ?" if provider else ""
-    enabled_term = " AND id = ?" if provider else ""
+    owners: list[Any] = []
+    if scope.everything:
+        usable = ""
+    else:
+        marks = ", ".join("?" for _ in member_org_ids)
+        usable = f"org_id IS NULL OR org_id IN ({marks})" if member_org_ids else "org_id IS NULL"
+        owners = list(member_org_ids)
+    health_terms = (["provider_id = ?"] if provider else []) + (
+        [f"provider_id IN (SELECT id FROM providers WHERE {usable})"] if usable else [])
+    provider_term = f" WHERE {' AND '.join(health_terms)}" if health_terms else ""
+    enabled_term = (" AND id = ?" if provider else "") + (f" AND ({usable})" if usable else "")
     sql = (
         "WITH health AS (SELECT provider_id, COUNT(*) AS models, "
         "SUM(CASE WHEN circuit_state = 'open' THEN 1 ELSE 0 END) AS open_circuits, "
@@ -226,7 +236,8 @@ def provider_health_query(scope: Scope, now: str, hour_ago: str, day_ago: str,
         "LEFT JOIN recent AS r ON r.provider_id = k.provider_id LEFT JOIN providers AS p ON p.id = k.provider_id "
         "ORDER BY k.provider_id"
     )
-    return sql, [*([provider] if provider else []), hour_ago, hour_ago, *params, *([provider] if provider else [])]
+    only = [provider] if provider else []
+    return sql, [*only, *owners, hour_ago, hour_ago, *params, *only, *owners]
 
 
 async def rows(db: Database, query: tuple[str, list[Any]]) -> list[dict[str, Any]]:

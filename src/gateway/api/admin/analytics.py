@@ -139,7 +139,7 @@ async def provider_health(request: Request, provider: str | None = Query(None),
                           principal: Principal = Depends(admin_principal)) -> Response:
     now = time.time()
     query = sql.provider_health_query(scope_of(principal), utc_text(now), utc_text(now - 3600),
-                                      utc_text(now - 86400), provider)
+                                      utc_text(now - 86400), provider, principal.member_org_ids)
     rows = await sql.rows(gateway_of(request).ports.database, query)
     return _answer(rows, {"provider": provider} if provider else {})
 
