@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.api.admin import fallback_chains, health, keys, models, orgs, providers, tiers, usage, users
+from gateway.api.admin import alerts, fallback_chains, health, keys, models, orgs, providers, tiers, usage, users
 
 router = APIRouter()
 # models: the model catalog (docs/catalog.md); health: live model health (docs/health.md);
-# fallback_chains: what a failed request moves on to (docs/fallbacks.md).
-for _module in (keys, orgs, users, tiers, usage, providers, models, health, fallback_chains):
+# fallback_chains: what a failed request moves on to (docs/fallbacks.md); alerts: rules, webhooks, alerts
+# (docs/alerts.md).
+for _module in (keys, orgs, users, tiers, usage, providers, models, health, fallback_chains, alerts):
     router.include_router(_module.router)
