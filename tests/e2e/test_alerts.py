@@ -286,6 +286,9 @@ def test_a_gateway_wide_kind_takes_no_org(server, world):
         error = error_of(system.post("/admin/alerts/rules", json={
             "kind": "circuit_open", "threshold": 1, "org_id": world.org_a}), 400)
         assert error["param"] == "org_id"
+        error = error_of(system.post("/admin/alerts/rules", json={
+            "kind": "neuron_budget", "threshold": 80, "key_id": world.a_key_id}), 400)
+        assert error["param"] == "key_id"
         patch = error_of(system.patch("/admin/alerts/rules/default-spend-warning", json={"threshold": -2}), 400)
         assert patch["param"] == "threshold"
 

@@ -232,3 +232,28 @@ def test_a_disabled_rule_resolves_its_open_episode(db):
     run(db.query("UPDATE alert_rules SET enabled = 0 WHERE id = 'default-circuit-open'"))
     run(alerting.run(gateway))
     assert [a["status"] for a in alerts_of(db, "default-circuit-open")] == ["resolved"]
+
+
+def test_scoped_rules_read_only_their_tenant(db):
+    clock = FakeClock(now=NOW)
+    gateway = gateway_with(db, clock, FakeHttpClient())
+    for statement in (
+        "INSERT INTO organizations (id, name, slug, daily_budget_usd) VALUES ('o', 'O', 'o', 1), ('p', 'P', 'p', 1)",
+        "INSERT INTO users (id, daily_budget_usd) VALUES ('u', 1)",
+        "INSERT INTO gateway_keys (id, key_hash, prefix, user_id, org_id, daily_budget_usd) VALUES "
+        "('ko', 'h1', 'x', 'u', 'o', 1), ('kp', 'h2', 'y', 'u', 'p', 1)",
+        "INSERT INTO spend_counters (subject, period, spent_usd) VALUES ('org:o', '2026-11-18', 0.9), "
+        "('org:p', '2026-11-18', 0.9), ('user:u', '2026-11-18', 0.9), ('key:ko', '2026-11-18', 0.9), "
+        "('key:kp', '2026-11-18', 0.9)",
+        "UPDATE alert_rules SET enabled = 0",
+        "INSERT INTO alert_rules (id, org_id, key_id, kind, severity, threshold) VALUES "
+        "('org-budget', 'o', NULL, 'budget', 'warning', 80), ('key-budget', 'p', 'kp', 'budget', 'warning', 80), "
+        "('key-spend', 'o', 'ko', 'spend_per_hour', 'warning', 0.5)",
+    ):
+        run(db.query(statement))
+    spend(db, 0.6, NOW - 10, "ko1", key_id="ko", org_id="o")
+    spend(db, 5.0, NOW - 10, "kp1", key_id="kp", org_id="p")
+    run(alerting.run(gateway))
+    assert sorted(a["subject"] for a in alerts_of(db, "org-budget")) == ["key:ko/daily", "org:o/daily"]
+    assert [a["subject"] for a in alerts_of(db, "key-budget")] == ["key:kp/daily"]
+    assert [(a["subject"], a["value"]) for a in alerts_of(db, "key-spend")] == [("key:ko", 0.6)]

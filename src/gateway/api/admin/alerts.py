@@ -58,10 +58,12 @@ def alert_answer(row: dict[str, Any]) -> dict[str, Any]:
     return {"object": "alert", **row}
 
 
-def _check_rule(kind: str, threshold: float, params: dict[str, Any] | None, scoped: bool) -> None:
+def _check_rule(kind: str, threshold: float, params: dict[str, Any] | None, scoped: bool,
+                keyed: bool = False) -> None:
     problem = rule_problem(kind, threshold, params, scoped)
     if problem is not None:
         field, why = problem
+        field = "key_id" if field == "org_id" and keyed else field
         raise InvalidRequestError(f"Invalid value for '{field}': {why}.", param=field)
 
 
@@ -130,7 +132,8 @@ async def create_rule(body: CreateRuleRequest, request: Request,
     db = gateway_of(request).ports.database
     _require_alert_admin(principal)
     org_id = await _rule_scope(db, principal, body)
-    _check_rule(body.kind, body.threshold, body.params, scoped=org_id is not None or body.key_id is not None)
+    _check_rule(body.kind, body.threshold, body.params, scoped=org_id is not None or body.key_id is not None,
+                keyed=body.key_id is not None)
     row = await alerts_sql.insert_row(db, "alert_rules", alerts_sql.RULE_COLUMNS, {
         "id": "ar_" + uuid.uuid4().hex, "org_id": org_id, "key_id": body.key_id, "kind": body.kind,
         "severity": body.severity, "threshold": body.threshold, "window_minutes": body.window_minutes,
