@@ -99,30 +99,27 @@ _BUDGET_SOURCES = (
 
 async def budget_readings(db: Database, rule: Rule, day: str, month: str) -> list[Reading]:
     """Every budget set on a key, user or org (in the rule's scope): percent of it spent this day / month
-    (spend_counters, the numbers the request path refuses on)."""
-    selects, params = [], []
+    (spend_counters, the numbers the request path refuses on). One statement per owner kind and period, in
+    one batch (D1 refuses a compound SELECT of that many terms)."""
+    statements = []
     for owner, table, period, org_expr, extra in _BUDGET_SOURCES:
         if rule.key_id is not None and owner != "key":
             continue
         if rule.org_id is not None and owner == "user":
             continue  # a user's budget spans every org: no one org's rule watches it
-        scope = ""
+        scope, scope_params = "", []
         if rule.key_id is not None:
             scope, scope_params = " AND k.id = ?", [rule.key_id]
         elif rule.org_id is not None:
             scope, scope_params = f" AND {org_expr} = ?", [rule.org_id]
-        else:
-            scope_params = []
-        selects.append(
+        statements.append(Statement(
             f"SELECT '{owner}:' || k.id || '/{period}' AS subject, {org_expr} AS org_id, k.{period}_budget_usd AS budget, "
             f"COALESCE(s.spent_usd, 0) AS spent FROM {table} k LEFT JOIN spend_counters s "
-            f"ON s.subject = '{owner}:' || k.id AND s.period = ? WHERE k.{period}_budget_usd > 0 {extra}{scope}")
-        params += [day if period == "daily" else month, *scope_params]
-    if not selects:
-        return []
-    result = await db.query(" UNION ALL ".join(selects), params)
+            f"ON s.subject = '{owner}:' || k.id AND s.period = ? WHERE k.{period}_budget_usd > 0 {extra}{scope}",
+            (day if period == "daily" else month, *scope_params)))
+    results = await db.batch(statements) if statements else []
     return [Reading(row["subject"], 100.0 * float(row["spent"]) / float(row["budget"]), row["org_id"])
-            for row in result.rows]
+            for result in results for row in result.rows]
 
 
 # --- rules and episodes ---------------------------------------------------------------------------
