@@ -9,6 +9,7 @@ import logging
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from gateway.crypto.rotation import reseal_batch
+from gateway.pipeline import alerting
 from gateway.timefmt import utc_text
 
 if TYPE_CHECKING:
@@ -72,3 +73,10 @@ async def poll_video_jobs(gateway: "Gateway") -> None:
     """Ask the providers about unfinished video jobs (longest-unasked first) and bill the finished ones,
     so a job is billed even when its client never polls again."""
     await gateway.video.poll_due(VIDEO_POLLS_PER_RUN)
+
+
+@job("evaluate_alerts")
+async def evaluate_alerts(gateway: "Gateway") -> None:
+    """Alert rules against what D1 recorded; fire, keep or resolve episodes; send due webhook deliveries
+    (docs/alerts.md)."""
+    await alerting.run(gateway)

@@ -1,0 +1,152 @@
+"""The alerting cron step (docs/alerts.md): evaluate every enabled rule, open and resolve episodes, queue
+and send webhook deliveries. Runs from the scheduled job `evaluate_alerts` (jobs.py), never on a request.
+
+Each rule is measured and planned on its own: one failing rule (a bad params value, a D1 hiccup) is logged
+and the others still run. Deliveries go out through the HttpClient port, one attempt per due delivery per
+run, at most DELIVERIES_PER_RUN (the Worker caps subrequests per invocation).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from gateway.pipeline import alerts as rules_logic
+from gateway.pipeline.alerts import Reading, Rule
+from gateway.pipeline.periods import utc_day, utc_month
+from gateway.ports import Timeouts
+from gateway.storage import alerts as alerts_sql
+from gateway.timefmt import utc_text
+
+if TYPE_CHECKING:
+    from gateway.core import Gateway
+
+log = logging.getLogger("gateway.alerts")
+
+DELIVERIES_PER_RUN = 20
+WEBHOOK_TIMEOUTS = Timeouts(connect=5.0, total=10.0)
+LEASE_SECONDS = 120.0  # a claimed delivery is not picked up by another run meanwhile
+
+
+@dataclass
+class RunReport:
+    fired: list[str] = field(default_factory=list)      # alert ids
+    resolved: list[str] = field(default_factory=list)
+    kept: int = 0
+    failed_rules: list[str] = field(default_factory=list)
+    delivered: int = 0
+    retried: int = 0
+    given_up: int = 0
+
+
+async def readings_for(gateway: "Gateway", rule: Rule, now: float) -> list[Reading]:
+    db = gateway.ports.database
+    since, until = utc_text(now - rule.window_minutes * 60), utc_text(now)
+    if rule.kind == "spend_per_hour":
+        return await alerts_sql.spend_readings(db, rule, since, until)
+    if rule.kind == "error_rate":
+        return await alerts_sql.error_rate_readings(db, rule, since, until)
+    if rule.kind == "circuit_open":
+        return await alerts_sql.circuit_readings(db, rule)
+    if rule.kind == "rate_limiter_fail_open":
+        return await alerts_sql.fail_open_readings(db, rule, since, until)
+    if rule.kind == "neuron_budget":
+        return await alerts_sql.neuron_readings(db, utc_day(now), gateway.settings.workers_ai_daily_neurons)
+    if rule.kind == "budget":
+        return await alerts_sql.budget_readings(db, rule, utc_day(now), utc_month(now))
+    raise ValueError(f"unknown alert kind {rule.kind!r}")
+
+
+async def evaluate(gateway: "Gateway", report: RunReport) -> None:
+    db = gateway.ports.database
+    now = gateway.ports.clock.now()
+    now_text = utc_text(now)
+    episodes = await alerts_sql.open_alerts(db)
+    rules = await alerts_sql.enabled_rules(db)
+    for row in rules:
+        try:
+            rule = Rule.from_row(row)
+            decided = rules_logic.plan(rule, await readings_for(gateway, rule, now), episodes.get(rule.id, {}))
+            for reading in decided.fire:
+                alert_id = "alt_" + uuid.uuid4().hex
+                message = rules_logic.describe(rule.kind, reading.subject, reading.value, rule.threshold,
+                                               rule.window_minutes)
+                if await alerts_sql.fire(db, alert_id, rule, reading, message, now_text):
+                    org_id = reading.org_id if reading.org_id is not None else rule.org_id
+                    await alerts_sql.queue_deliveries(db, alert_id, org_id, "fired", now_text)
+                    report.fired.append(alert_id)
+            if decided.keep:
+                await db.batch([alerts_sql.keep_statement(alert_id, reading, now_text)
+                                for alert_id, reading in decided.keep])
+                report.kept += len(decided.keep)
+            for alert_id in decided.resolve:
+                await _resolve(db, alert_id, now_text, report)
+        except Exception:  # one broken rule must not silence the others
+            log.exception("alert rule %s could not be evaluated", row.get("id"))
+            report.failed_rules.append(row.get("id"))
+    # Episodes of rules deleted or disabled since they fired: nothing watches them any more, so they resolve.
+    enabled = {row["id"] for row in rules}
+    for rule_id, open_by_subject in episodes.items():
+        if rule_id not in enabled:
+            for alert_id in open_by_subject.values():
+                await _resolve(db, alert_id, now_text, report)
+
+
+async def _resolve(db, alert_id: str, now_text: str, report: RunReport) -> None:
+    resolved = await alerts_sql.resolve(db, alert_id, now_text)
+    if resolved is not None:  # None: a concurrent run resolved it first
+        await alerts_sql.queue_deliveries(db, alert_id, resolved["org_id"], "resolved", now_text)
+        report.resolved.append(alert_id)
+
+
+async def deliver_due(gateway: "Gateway", report: RunReport, limit: int = DELIVERIES_PER_RUN) -> None:
+    db = gateway.ports.database
+    clock = gateway.ports.clock
+    now = clock.now()
+    now_text = utc_text(now)
+    for due in await alerts_sql.due_deliveries(db, now_text, limit):
+        if not await alerts_sql.claim(db, due["delivery_id"], due["next_attempt_at"], utc_text(now + LEASE_SECONDS)):
+            continue
+        body = json.dumps(rules_logic.webhook_body(due["format"], due["event"], due, now_text)).encode()
+        status_code, error = None, None
+        started = clock.monotonic()
+        try:
+            response = await gateway.ports.http.send(
+                "POST", due["url"], {"content-type": "application/json", "user-agent": "ai-gateway-alerts"},
+                body, WEBHOOK_TIMEOUTS)
+            try:
+                status_code = response.status
+                await response.read()
+            finally:
+                response.close()
+        except Exception as exc:  # refused, timed out, a malformed URL: recorded, and retried like a 500
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        duration_ms = (clock.monotonic() - started) * 1000
+        attempt = int(due["attempts"]) + 1
+        if rules_logic.delivered(status_code):
+            outcome, next_at = "delivered", None
+            report.delivered += 1
+        elif attempt >= rules_logic.MAX_DELIVERY_ATTEMPTS:
+            outcome, next_at = "failed", None
+            report.given_up += 1
+            log.warning("alert delivery %s to %s gave up after %d attempts", due["delivery_id"], due["url"], attempt)
+        else:
+            outcome, next_at = "pending", utc_text(now + rules_logic.retry_delay(attempt))
+            report.retried += 1
+        if error is None and not rules_logic.delivered(status_code):
+            error = f"HTTP {status_code}"
+        await alerts_sql.record_attempt(db, due["delivery_id"], attempt, status_code, error, duration_ms, now_text,
+                                        outcome, next_at)
+
+
+async def run(gateway: "Gateway") -> RunReport:
+    report = RunReport()
+    await evaluate(gateway, report)
+    await deliver_due(gateway, report)
+    if report.fired or report.resolved or report.delivered or report.retried or report.given_up:
+        log.info("alerts: fired %d, resolved %d, delivered %d, to retry %d, given up %d", len(report.fired),
+                 len(report.resolved), report.delivered, report.retried, report.given_up)
+    return report
