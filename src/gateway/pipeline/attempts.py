@@ -19,7 +19,6 @@ Every hot endpoint runs its upstream call through `AttemptRunner.run` (docs/fall
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Awaitable, Callable, TypeVar
@@ -36,8 +35,6 @@ from gateway.pipeline.neurons import WORKERS_AI, NeuronGuard, estimate
 from gateway.pipeline.retry_policy import RetryPolicy, backoff_seconds
 from gateway.pipeline.strategies import DEFAULT_STRATEGY
 from gateway.ports import Clock
-
-log = logging.getLogger("gateway.attempts")
 
 T = TypeVar("T")
 
@@ -90,13 +87,12 @@ class _Run:
 class _RouterView:
     """What the router may ask about this caller and the isolate (router.RouterView)."""
 
-    __slots__ = ("_keyed", "_health", "_caller", "_neurons_left", "_ctx")
+    __slots__ = ("_keyed", "_health", "_neurons_left", "_ctx")
 
     def __init__(self, keyed: frozenset[str], health: HealthMonitor, ctx: RequestContext, neurons_left: float | None):
         self._keyed = keyed
         self._health = health
         self._ctx = ctx
-        self._caller = ctx.caller
         self._neurons_left = neurons_left
 
     def has_key(self, provider_id: str) -> bool:
@@ -114,7 +110,7 @@ class _RouterView:
         return estimate(entry, self._ctx.request_bytes, self._ctx.max_output_tokens) <= self._neurons_left
 
     def allowed(self, entry: dict[str, Any]) -> bool:
-        return permits(self._caller, entry["provider_id"], entry["id"])
+        return permits(self._ctx.caller, entry["provider_id"], entry["id"])
 
 
 class _CircuitsIgnored:
@@ -137,7 +133,7 @@ class AttemptRunner:
 
     def __init__(self, *, catalog: CatalogCache, credentials: CredentialResolver, health: HealthMonitor,
                  neurons: NeuronGuard, rules: ChainRules, policy: RetryPolicy, clock: Clock,
-                 record: Callable[[dict[str, Any]], None], ai_binding: bool) -> None:
+                 record_failed: Callable[[RequestContext, dict[str, Any]], None], ai_binding: bool) -> None:
         self._catalog = catalog
         self._credentials = credentials
         self._health = health
@@ -145,7 +141,7 @@ class AttemptRunner:
         self._rules = rules
         self._policy = policy
         self._clock = clock
-        self._record = record  # writes a failed attempt's row (health + usage recorder)
+        self._record_failed = record_failed  # a failed attempt another followed: its row and header entry
         self._ai_binding = ai_binding
 
     async def run(self, ctx: RequestContext, want: Want, route: Callable[[Target], Awaitable[Any]],
@@ -220,13 +216,6 @@ class AttemptRunner:
         if not failures:
             raise _no_route(run)
         raise _final(ctx, failures)
-
-    def _record_failed(self, ctx: RequestContext, row: dict[str, Any]) -> None:
-        """A failed attempt another one followed: its row, and its category in x-gateway-fallback."""
-        ctx.fallbacks += (row["error_type"],)
-        log.info("request %s: attempt on %s failed (%s), trying again", ctx.request_id, row["model_id"],
-                 row["error_type"])
-        self._record(row)
 
     async def _wait(self, ctx: RequestContext, seconds: float) -> None:
         started = self._clock.monotonic()

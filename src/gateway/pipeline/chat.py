@@ -97,21 +97,19 @@ class ChatPipeline(EndpointPipeline):
         classified, so the runner may retry or fall back before the client sees a byte."""
         provider_id = ctx.target.provider_id if ctx.target else "upstream"
         try:
-            try:
-                while not opened.produced_chars and opened.state.finish_reason is None and not opened.ended:
-                    out = await self._pull(ctx, opened)
-                    if out:
-                        opened.head.append(out)
-            except (UpstreamConnectError, UpstreamTimeout) as exc:
-                raise transport_error(exc, provider_id) from exc
+            while not opened.produced_chars and opened.state.finish_reason is None and not opened.ended:
+                out = await self._pull(ctx, opened)
+                if out:
+                    opened.head.append(out)
             if opened.ended and not opened.state.done and opened.state.finish_reason is None:
                 raise UpstreamError(ErrorCategory.SERVER_ERROR, "the stream ended before its first token",
-                                    provider=provider_id, code="upstream_unavailable")
-        except UpstreamError as error:
+                                    code="upstream_unavailable")
+        except BaseException as exc:
             opened.response.close()
-            raise error.attribute_to(provider_id)
-        except BaseException:
-            opened.response.close()
+            if isinstance(exc, UpstreamError):
+                raise exc.attribute_to(provider_id)
+            if isinstance(exc, (UpstreamConnectError, UpstreamTimeout)):
+                raise transport_error(exc, provider_id) from exc
             raise
 
     async def _pull(self, ctx: RequestContext, opened: OpenedStream) -> bytes:

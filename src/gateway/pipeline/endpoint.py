@@ -3,6 +3,7 @@ timeouts, and how a request is accounted when it ends (in an answer or in an err
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Mapping, TypeVar
 
@@ -25,6 +26,8 @@ from gateway.providers.base import Endpoint, UpstreamRequest
 from gateway.settings import Settings
 
 T = TypeVar("T")
+
+log = logging.getLogger("gateway.attempts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,7 @@ class EndpointPipeline:
         self._health = monitor_for(ports, settings.health)  # the isolate's one model-health monitor
         self._runner = AttemptRunner(
             catalog=catalog, credentials=self._credentials, health=self._health, neurons=self._neurons,
-            rules=rules_for(ports, settings), policy=self._policy, clock=ports.clock, record=self._record_row,
+            rules=rules_for(ports, settings), policy=self._policy, clock=ports.clock, record_failed=self._record_failed,
             ai_binding=self._ai_http is not None,
         )
 
@@ -106,8 +109,7 @@ class EndpointPipeline:
         clock = self._ports.clock
 
         def record_failure(started: float, error: UpstreamError) -> None:
-            ctx.fallbacks += (error.error_type,)
-            self._record_row(accounting.attempt_row(ctx, ctx.attempts, started, clock.monotonic(), error))
+            self._record_failed(ctx, accounting.attempt_row(ctx, ctx.attempts, started, clock.monotonic(), error))
 
         return await open_with_key_fallback(ctx, self._credentials, route.key, route.adapter, build, self._http_for,
                                             clock, self.timeouts(ctx, open_ended=open_ended),
@@ -145,6 +147,14 @@ class EndpointPipeline:
 
     def finish(self, ctx: RequestContext, *, estimated: bool = False) -> None:
         self._record_row(accounting.usage_row(ctx, self._ports.clock.monotonic(), estimated=estimated))
+
+    def _record_failed(self, ctx: RequestContext, row: dict[str, Any]) -> None:
+        """A failed attempt another one followed (a retry, a fallback, the next key level): its zero-cost
+        row, and its category in x-gateway-fallback."""
+        ctx.fallbacks += (row["error_type"],)
+        log.info("request %s: attempt on %s failed (%s), trying again", ctx.request_id, row["model_id"],
+                 row["error_type"])
+        self._record_row(row)
 
     def _record_row(self, row: dict[str, Any]) -> None:
         self._health.observe(row)  # success or failure of the model, in memory (docs/health.md)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from typing import Any, AsyncIterator
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -36,6 +35,7 @@ class RangeFilters:
 
     def __init__(
         self,
+        request: Request,
         since: str | None = Query(None, description=f"{_TIME}: rows at or after it (default: 7 days ago)"),
         until: str | None = Query(None, description=f"{_TIME}: rows before it (default: now)"),
         org_id: str | None = Query(None), user_id: str | None = Query(None), key_id: str | None = Query(None),
@@ -44,7 +44,7 @@ class RangeFilters:
         tag_key: str | None = Query(None, description="only requests carrying this tag (usage_tags)"),
         tag_value: str | None = Query(None, description="… with this value (needs tag_key)"),
     ) -> None:
-        now = time.time()
+        now = gateway_of(request).ports.clock.now()  # the injected clock, as everywhere else
         until_text = normalize_time(until, "until") if until else utc_text(now)
         since_text = normalize_time(since, "since") if since else utc_text(now - DEFAULT_RANGE_SECONDS)
         if until_text < since_text:
@@ -61,7 +61,9 @@ class RangeFilters:
         return {"since": self.value.since, "until": self.value.until, **self.value.dimensions, **more}
 
 
-def _answer(rows: list[dict[str, Any]], filters: dict[str, Any]) -> Response:
+async def _report(request: Request, query: tuple[str, list[Any]], filters: dict[str, Any]) -> Response:
+    """Run a report's query; answer its rows with the filters it ran under."""
+    rows = await sql.rows(gateway_of(request).ports.database, query)
     return json_response({"object": "list", "data": rows, "filters": filters})
 
 
@@ -82,7 +84,7 @@ async def cost(
             f"Invalid value for 'group_by': {group_by!r}; use one or more (no repeats) of {', '.join(sql.GROUPS)}.",
             param="group_by")
     query = sql.cost_query(scope_of(principal), filters.value, names)
-    return _answer(await sql.rows(gateway_of(request).ports.database, query), filters.echo(group_by=list(names)))
+    return await _report(request, query, filters.echo(group_by=list(names)))
 
 
 @router.get("/cost_by_day", summary="v_cost_by_day: per UTC day (or hour), org, provider and model",
@@ -94,28 +96,28 @@ async def cost_by_day(
     if interval not in ("day", "hour"):
         raise InvalidRequestError(f"Invalid value for 'interval': {interval!r}; use day or hour.", param="interval")
     query = sql.cost_query(scope_of(principal), filters.value, (interval, "org", "model"))
-    return _answer(await sql.rows(gateway_of(request).ports.database, query), filters.echo(interval=interval))
+    return await _report(request, query, filters.echo(interval=interval))
 
 
 @router.get("/cost_by_model", summary="v_cost_by_model: per provider and model over the range", responses=_ERRORS)
 async def cost_by_model(request: Request, filters: RangeFilters = Depends(),
                         principal: Principal = Depends(admin_principal)) -> Response:
     query = sql.cost_by_model_query(scope_of(principal), filters.value)
-    return _answer(await sql.rows(gateway_of(request).ports.database, query), filters.echo())
+    return await _report(request, query, filters.echo())
 
 
 @router.get("/cost_by_org_user", summary="v_cost_by_org_user: per UTC month, org, user and key", responses=_ERRORS)
 async def cost_by_org_user(request: Request, filters: RangeFilters = Depends(),
                            principal: Principal = Depends(admin_principal)) -> Response:
     query = sql.cost_query(scope_of(principal), filters.value, ("month", "org", "user", "key"))
-    return _answer(await sql.rows(gateway_of(request).ports.database, query), filters.echo())
+    return await _report(request, query, filters.echo())
 
 
 @router.get("/spend_per_hour", summary="v_spend_per_hour: per UTC hour, org and key", responses=_ERRORS)
 async def spend_per_hour(request: Request, filters: RangeFilters = Depends(),
                          principal: Principal = Depends(admin_principal)) -> Response:
     query = sql.spend_per_hour_query(scope_of(principal), filters.value)
-    return _answer(await sql.rows(gateway_of(request).ports.database, query), filters.echo())
+    return await _report(request, query, filters.echo())
 
 
 @router.get("/error_patterns", summary="v_error_patterns: failures per UTC hour, provider, model and error type",
@@ -123,7 +125,7 @@ async def spend_per_hour(request: Request, filters: RangeFilters = Depends(),
 async def error_patterns(request: Request, filters: RangeFilters = Depends(),
                          principal: Principal = Depends(admin_principal)) -> Response:
     query = sql.error_patterns_query(scope_of(principal), filters.value)
-    return _answer(await sql.rows(gateway_of(request).ports.database, query), filters.echo())
+    return await _report(request, query, filters.echo())
 
 
 @router.get("/model_usage_latency", summary="v_model_usage_latency: per UTC day and model (averages, maxima)",
@@ -131,17 +133,16 @@ async def error_patterns(request: Request, filters: RangeFilters = Depends(),
 async def model_usage_latency(request: Request, filters: RangeFilters = Depends(),
                               principal: Principal = Depends(admin_principal)) -> Response:
     query = sql.model_usage_latency_query(scope_of(principal), filters.value)
-    return _answer(await sql.rows(gateway_of(request).ports.database, query), filters.echo())
+    return await _report(request, query, filters.echo())
 
 
 @router.get("/provider_health", summary="v_provider_health: per provider, the last hour and day", responses=_ERRORS)
 async def provider_health(request: Request, provider: str | None = Query(None),
                           principal: Principal = Depends(admin_principal)) -> Response:
-    now = time.time()
+    now = gateway_of(request).ports.clock.now()
     query = sql.provider_health_query(scope_of(principal), utc_text(now), utc_text(now - 3600),
                                       utc_text(now - 86400), provider, principal.member_org_ids)
-    rows = await sql.rows(gateway_of(request).ports.database, query)
-    return _answer(rows, {"provider": provider} if provider else {})
+    return await _report(request, query, {"provider": provider} if provider else {})
 
 
 def _csv_line(values: list[Any]) -> str:
