@@ -6,8 +6,12 @@
 -- Conventions shared by the views:
 --   * day = substr(created_at, 1, 10) 'YYYY-MM-DD', hour = substr(created_at, 1, 13) 'YYYY-MM-DD HH',
 --     month = substr(created_at, 1, 7) 'YYYY-MM' -- all UTC, because created_at is UTC text.
---   * requests counts every row; errors counts status = 'error' (a 'cancelled' request is neither an error
---     nor a success).
+--   * A request that failed over has one row per failed earlier attempt (attempt_of = the request's id,
+--     cost 0; docs/fallbacks.md) besides its own row. requests counts the requests (attempt_of IS NULL);
+--     errors counts the requests that ended in status = 'error' (a 'cancelled' request is neither an error
+--     nor a success); failed_attempts counts the failed earlier attempts. Costs and tokens sum every row.
+--     v_error_patterns counts every failed row: a provider's failure is a pattern even when a fallback
+--     saved the request. The analytics API (docs/analytics.md) follows the same rules.
 --   * cost_usd and neurons use TOTAL(), so a group with only unpriced rows shows 0.0, never NULL.
 --   * Latency figures (latency, time to first token, gateway overhead) are taken over successful requests
 --     only: failures end early or at a timeout and would blur the picture. Plain SQLite has no percentile
@@ -23,8 +27,9 @@ SELECT
     org_id,
     provider_id,
     model_id,
-    COUNT(*)                                                 AS requests,
-    SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END)        AS errors,
+    SUM(CASE WHEN attempt_of IS NULL THEN 1 ELSE 0 END)      AS requests,
+    SUM(CASE WHEN attempt_of IS NULL AND status = 'error' THEN 1 ELSE 0 END) AS errors,
+    SUM(CASE WHEN attempt_of IS NOT NULL THEN 1 ELSE 0 END)  AS failed_attempts,
     SUM(input_tokens)                                        AS input_tokens,
     SUM(cached_input_tokens)                                 AS cached_input_tokens,
     SUM(output_tokens)                                       AS output_tokens,
@@ -41,14 +46,16 @@ SELECT
     u.provider_id                                            AS provider_id,
     u.model_id                                               AS model_id,
     m.display_name                                           AS display_name,
-    COUNT(*)                                                 AS requests,
-    SUM(CASE WHEN u.status = 'error' THEN 1 ELSE 0 END)      AS errors,
+    SUM(CASE WHEN u.attempt_of IS NULL THEN 1 ELSE 0 END)    AS requests,
+    SUM(CASE WHEN u.attempt_of IS NULL AND u.status = 'error' THEN 1 ELSE 0 END) AS errors,
+    SUM(CASE WHEN u.attempt_of IS NOT NULL THEN 1 ELSE 0 END) AS failed_attempts,
     SUM(u.input_tokens)                                      AS input_tokens,
     SUM(u.cached_input_tokens)                               AS cached_input_tokens,
     SUM(u.output_tokens)                                     AS output_tokens,
     SUM(u.reasoning_tokens)                                  AS reasoning_tokens,
     TOTAL(u.cost_usd)                                        AS cost_usd,
-    TOTAL(u.cost_usd) / COUNT(*)                             AS avg_cost_usd_per_request,
+    TOTAL(u.cost_usd) / NULLIF(SUM(CASE WHEN u.attempt_of IS NULL THEN 1 ELSE 0 END), 0)
+                                                             AS avg_cost_usd_per_request,
     MIN(u.created_at)                                        AS first_request_at,
     MAX(u.created_at)                                        AS last_request_at
 FROM usage_log AS u
@@ -63,8 +70,9 @@ SELECT
     org_id,
     user_id,
     key_id,
-    COUNT(*)                                                 AS requests,
-    SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END)        AS errors,
+    SUM(CASE WHEN attempt_of IS NULL THEN 1 ELSE 0 END)      AS requests,
+    SUM(CASE WHEN attempt_of IS NULL AND status = 'error' THEN 1 ELSE 0 END) AS errors,
+    SUM(CASE WHEN attempt_of IS NOT NULL THEN 1 ELSE 0 END)  AS failed_attempts,
     SUM(input_tokens)                                        AS input_tokens,
     SUM(output_tokens)                                       AS output_tokens,
     TOTAL(cost_usd)                                          AS cost_usd,
@@ -80,7 +88,7 @@ SELECT
     org_id,
     key_id,
     TOTAL(cost_usd)                                          AS cost_usd,
-    COUNT(*)                                                 AS requests
+    SUM(CASE WHEN attempt_of IS NULL THEN 1 ELSE 0 END)      AS requests
 FROM usage_log
 GROUP BY hour, org_id, key_id;
 
@@ -93,22 +101,25 @@ SELECT
     model_id,
     COALESCE(error_type, 'unknown')                          AS error_type,
     COUNT(*)                                                 AS errors,
+    SUM(CASE WHEN attempt_of IS NULL THEN 1 ELSE 0 END)      AS failed_requests,
+    SUM(CASE WHEN attempt_of IS NOT NULL THEN 1 ELSE 0 END)  AS failed_attempts,
     MAX(created_at)                                          AS last_seen_at
 FROM usage_log
 WHERE status = 'error'
 GROUP BY hour, provider_id, model_id, COALESCE(error_type, 'unknown');
 
--- Usage and latency per UTC day and model. Latencies are over successful requests; throughput is
--- output tokens per second of total latency.
+-- Usage and latency per UTC day and model. Latencies are over successful requests (a failed attempt's time
+-- to its failure is not a latency); throughput is output tokens per second of total latency.
 DROP VIEW IF EXISTS v_model_usage_latency;
 CREATE VIEW v_model_usage_latency AS
 SELECT
     substr(created_at, 1, 10)                                AS day,
     provider_id,
     model_id,
-    COUNT(*)                                                 AS requests,
+    SUM(CASE WHEN attempt_of IS NULL THEN 1 ELSE 0 END)      AS requests,
     SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END)      AS successes,
-    SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END)        AS errors,
+    SUM(CASE WHEN attempt_of IS NULL AND status = 'error' THEN 1 ELSE 0 END) AS errors,
+    SUM(CASE WHEN attempt_of IS NOT NULL THEN 1 ELSE 0 END)  AS failed_attempts,
     AVG(CASE WHEN status = 'success' THEN latency_ms END)    AS avg_latency_ms,
     MAX(CASE WHEN status = 'success' THEN latency_ms END)    AS max_latency_ms,
     AVG(CASE WHEN status = 'success' THEN ttft_ms END)       AS avg_ttft_ms,
@@ -143,12 +154,15 @@ health AS (
 recent AS (
     SELECT
         provider_id,
-        SUM(CASE WHEN created_at >= strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')
+        SUM(CASE WHEN attempt_of IS NULL
+                  AND created_at >= strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')
                  THEN 1 ELSE 0 END)                                AS requests_last_hour,
-        SUM(CASE WHEN created_at >= strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour') AND status = 'error'
+        SUM(CASE WHEN attempt_of IS NULL AND status = 'error'
+                  AND created_at >= strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')
                  THEN 1 ELSE 0 END)                                AS errors_last_hour,
-        COUNT(*)                                                   AS requests_last_day,
-        SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END)          AS errors_last_day,
+        SUM(CASE WHEN attempt_of IS NULL THEN 1 ELSE 0 END)        AS requests_last_day,
+        SUM(CASE WHEN attempt_of IS NULL AND status = 'error' THEN 1 ELSE 0 END) AS errors_last_day,
+        SUM(CASE WHEN attempt_of IS NOT NULL THEN 1 ELSE 0 END)    AS failed_attempts_last_day,
         AVG(CASE WHEN status = 'success' THEN latency_ms END)      AS avg_latency_ms_last_day
     FROM usage_log
     WHERE created_at >= strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day')
@@ -174,6 +188,7 @@ SELECT
     COALESCE(r.requests_last_day, 0)                               AS requests_last_day,
     COALESCE(r.errors_last_day, 0)                                 AS errors_last_day,
     CAST(r.errors_last_day AS REAL) / NULLIF(r.requests_last_day, 0)   AS error_rate_last_day,
+    COALESCE(r.failed_attempts_last_day, 0)                        AS failed_attempts_last_day,
     r.avg_latency_ms_last_day                                      AS avg_latency_ms_last_day,
     h.avg_latency_ewma_ms                                          AS avg_latency_ewma_ms,
     h.last_error_at                                                AS last_error_at,

@@ -97,8 +97,10 @@ def _usage(rid: str, age: timedelta, org: str | None, user: str, key: str, model
            endpoint: str = "chat", stream: int = 0, tin: int = 0, tout: int = 0, cached: int = 0,
            reasoning: int = 0, error_type: str | None = None, http_status: int = 200,
            latency: float | None = None, ttft: float | None = None, overhead: float | None = None,
-           neurons: float | None = None, cost: float | str | None = "list price") -> dict[str, Any]:
-    """One usage_log row; cost is priced from PRICES unless given (None = not billed, 0.0 = free)."""
+           neurons: float | None = None, cost: float | str | None = "list price",
+           attempt_of: str | None = None) -> dict[str, Any]:
+    """One usage_log row; cost is priced from PRICES unless given (None = not billed, 0.0 = free).
+    attempt_of: a failed earlier attempt of that request (docs/fallbacks.md), not a request of its own."""
     provider = model.split("/", 1)[0]
     cost_status = "priced"
     if cost == "list price":
@@ -107,7 +109,7 @@ def _usage(rid: str, age: timedelta, org: str | None, user: str, key: str, model
     elif cost is None:
         cost_status = "none"
     elif cost == 0:
-        cost_status = "free"
+        cost_status = "none" if attempt_of else "free"
     return {
         "request_id": rid, "created_at": _ts(age), "key_id": key, "user_id": user, "org_id": org,
         "tier_id": "professional" if org else "personal", "endpoint": endpoint, "requested_model": model,
@@ -116,7 +118,7 @@ def _usage(rid: str, age: timedelta, org: str | None, user: str, key: str, model
         "cached_input_tokens": cached, "output_tokens": tout, "reasoning_tokens": reasoning,
         "neurons": neurons, "cost_usd": cost, "cost_status": cost_status, "latency_ms": latency,
         "ttft_ms": ttft, "overhead_ms": overhead, "key_level": "system", "route_strategy": "direct",
-        "attempts": 1, "_age": age,
+        "attempts": 1, "attempt_of": attempt_of, "_age": age,
     }
 
 
@@ -149,6 +151,11 @@ USAGE = [
            error_type="timeout", http_status=504, latency=120000.0, overhead=2.0, cost=None),
     _usage("req-12", 2 * D + 3 * H, None, "u-dave", "k-dave", WAI, "success",
            tin=400, tout=250, latency=1300.0, overhead=6.0, neurons=12.5, cost=0.0),
+    # Failed earlier attempts of req-04 and req-08 (a fallback saved both): errors of their models, not requests.
+    _usage("req-04.1", 30 * M, "org-acme", "u-bob", "k-bob", "openai/gpt-4o", "error", error_type="rate_limit",
+           http_status=429, latency=95.0, cost=0.0, attempt_of="req-04"),
+    _usage("req-08.1", 3 * H + 5 * M, "org-globex", "u-carol", "k-carol", "anthropic/claude-sonnet-4", "error",
+           error_type="server_error", http_status=503, latency=210.0, cost=0.0, attempt_of="req-08"),
     _usage("req-13", 40 * D, "org-acme", "u-alice", "k-alice", "openai/gpt-4o-mini", "success",
            tin=500, tout=100, latency=640.0, overhead=2.8),
 ]
@@ -200,8 +207,17 @@ def _ok(rows: list[dict], field: str) -> list[float]:
     return [r[field] for r in rows if r["status"] == "success" and r[field] is not None]
 
 
+def _requests(rows: list[dict]) -> int:
+    return sum(r["attempt_of"] is None for r in rows)
+
+
 def _errors(rows: list[dict]) -> int:
-    return sum(r["status"] == "error" for r in rows)
+    """Requests that ended in an error (a failed attempt that a fallback followed is not one)."""
+    return sum(r["status"] == "error" and r["attempt_of"] is None for r in rows)
+
+
+def _failed_attempts(rows: list[dict]) -> int:
+    return sum(r["attempt_of"] is not None for r in rows)
 
 
 def _cost(rows: list[dict]) -> float:
@@ -290,7 +306,7 @@ def test_v_cost_by_day(d1: dict[str, Any]) -> None:
     ).items():
         expected[(day, org, provider, model)] = {
             "day": day, "org_id": org, "provider_id": provider, "model_id": model,
-            "requests": len(rows), "errors": _errors(rows),
+            "requests": _requests(rows), "errors": _errors(rows), "failed_attempts": _failed_attempts(rows),
             "input_tokens": sum(r["input_tokens"] for r in rows),
             "cached_input_tokens": sum(r["cached_input_tokens"] for r in rows),
             "output_tokens": sum(r["output_tokens"] for r in rows),
@@ -312,12 +328,12 @@ def test_v_cost_by_model(d1: dict[str, Any]) -> None:
     for (provider, model), rows in _group(USAGE, lambda r: (r["provider_id"], r["model_id"])).items():
         expected[(provider, model)] = {
             "provider_id": provider, "model_id": model, "display_name": names.get(model),
-            "requests": len(rows), "errors": _errors(rows),
+            "requests": _requests(rows), "errors": _errors(rows), "failed_attempts": _failed_attempts(rows),
             "input_tokens": sum(r["input_tokens"] for r in rows),
             "cached_input_tokens": sum(r["cached_input_tokens"] for r in rows),
             "output_tokens": sum(r["output_tokens"] for r in rows),
             "reasoning_tokens": sum(r["reasoning_tokens"] for r in rows),
-            "cost_usd": _cost(rows), "avg_cost_usd_per_request": _cost(rows) / len(rows),
+            "cost_usd": _cost(rows), "avg_cost_usd_per_request": _cost(rows) / _requests(rows),
             "first_request_at": min(r["created_at"] for r in rows),
             "last_request_at": max(r["created_at"] for r in rows),
         }
@@ -332,7 +348,7 @@ def test_v_cost_by_org_user(d1: dict[str, Any]) -> None:
     for k, rows in _group(USAGE, lambda r: (r["created_at"][:7], r["org_id"], r["user_id"], r["key_id"])).items():
         expected[k] = {
             "month": k[0], "org_id": k[1], "user_id": k[2], "key_id": k[3],
-            "requests": len(rows), "errors": _errors(rows),
+            "requests": _requests(rows), "errors": _errors(rows), "failed_attempts": _failed_attempts(rows),
             "input_tokens": sum(r["input_tokens"] for r in rows),
             "output_tokens": sum(r["output_tokens"] for r in rows),
             "cost_usd": _cost(rows), "last_request_at": max(r["created_at"] for r in rows),
@@ -341,10 +357,25 @@ def test_v_cost_by_org_user(d1: dict[str, Any]) -> None:
     assert any(r["org_id"] is None and r["user_id"] == "u-dave" for r in d1["v_cost_by_org_user"])
 
 
+def test_failed_attempts_are_not_requests_in_the_views(d1: dict[str, Any]) -> None:
+    # openai/gpt-4o has four requests (req-02, -03, -10, -11), two of them failed, and one failed attempt
+    # (req-04.1) of a request that anthropic/claude-sonnet-4 answered.
+    by_model = _by_key(d1["v_cost_by_model"], "model_id")[("openai/gpt-4o",)]
+    assert (by_model["requests"], by_model["errors"], by_model["failed_attempts"]) == (4, 2, 1)
+    # The attempt is still a rate_limit pattern of gpt-4o, next to req-03's.
+    limited = [r for r in d1["v_error_patterns"] if r["model_id"] == "openai/gpt-4o" and r["error_type"] == "rate_limit"]
+    assert sum(r["errors"] for r in limited) == 2
+    assert sum(r["failed_attempts"] for r in limited) == 1 and sum(r["failed_requests"] for r in limited) == 1
+    # Anthropic in the last day: req-04, -05 and -07 are its requests; req-08.1 is an attempt, not an error.
+    anthropic = _by_key(d1["v_provider_health"], "provider_id")[("anthropic",)]
+    assert (anthropic["requests_last_day"], anthropic["errors_last_day"], anthropic["failed_attempts_last_day"]) \
+        == (3, 2, 1)
+
+
 def test_v_spend_per_hour(d1: dict[str, Any]) -> None:
     expected = {}
     for k, rows in _group(USAGE, lambda r: (r["created_at"][:13], r["org_id"], r["key_id"])).items():
-        expected[k] = {"hour": k[0], "org_id": k[1], "key_id": k[2], "cost_usd": _cost(rows), "requests": len(rows)}
+        expected[k] = {"hour": k[0], "org_id": k[1], "key_id": k[2], "cost_usd": _cost(rows), "requests": _requests(rows)}
     _assert_view(d1["v_spend_per_hour"], expected, "hour", "org_id", "key_id")
     assert all(len(r["hour"]) == 13 and r["hour"][10] == " " for r in d1["v_spend_per_hour"])
 
@@ -357,7 +388,8 @@ def test_v_error_patterns(d1: dict[str, Any]) -> None:
     ).items():
         expected[k] = {
             "hour": k[0], "provider_id": k[1], "model_id": k[2], "error_type": k[3],
-            "errors": len(rows), "last_seen_at": max(r["created_at"] for r in rows),
+            "errors": len(rows), "failed_requests": _requests(rows), "failed_attempts": _failed_attempts(rows),
+            "last_seen_at": max(r["created_at"] for r in rows),
         }
     _assert_view(d1["v_error_patterns"], expected, "hour", "provider_id", "model_id", "error_type")
     assert {r["error_type"] for r in d1["v_error_patterns"]} == {
@@ -371,8 +403,8 @@ def test_v_model_usage_latency(d1: dict[str, Any]) -> None:
         ok_out = sum(r["output_tokens"] for r in rows if r["status"] == "success")
         expected[k] = {
             "day": k[0], "provider_id": k[1], "model_id": k[2],
-            "requests": len(rows), "successes": sum(r["status"] == "success" for r in rows),
-            "errors": _errors(rows),
+            "requests": _requests(rows), "successes": sum(r["status"] == "success" for r in rows),
+            "errors": _errors(rows), "failed_attempts": _failed_attempts(rows),
             "avg_latency_ms": _mean(ok_latency), "max_latency_ms": max(ok_latency, default=None),
             "avg_ttft_ms": _mean(_ok(rows, "ttft_ms")),
             "avg_overhead_ms": _mean(_ok(rows, "overhead_ms")),
@@ -399,10 +431,11 @@ def test_v_provider_health(d1: dict[str, Any]) -> None:
             "models": len(hs),
             "open_circuits": sum(h["circuit_state"] == "open" for h in hs),
             "half_open_circuits": sum(h["circuit_state"] == "half_open" for h in hs),
-            "requests_last_hour": len(hour), "errors_last_hour": _errors(hour),
-            "error_rate_last_hour": _errors(hour) / len(hour) if hour else None,
-            "requests_last_day": len(rows), "errors_last_day": _errors(rows),
-            "error_rate_last_day": _errors(rows) / len(rows) if rows else None,
+            "requests_last_hour": _requests(hour), "errors_last_hour": _errors(hour),
+            "error_rate_last_hour": _errors(hour) / _requests(hour) if _requests(hour) else None,
+            "requests_last_day": _requests(rows), "errors_last_day": _errors(rows),
+            "error_rate_last_day": _errors(rows) / _requests(rows) if _requests(rows) else None,
+            "failed_attempts_last_day": _failed_attempts(rows),
             "avg_latency_ms_last_day": _mean(_ok(rows, "latency_ms")),
             "avg_latency_ewma_ms": _mean([h["latency_ewma_ms"] for h in hs if h["latency_ewma_ms"] is not None]),
             "last_error_at": max((h["last_error_at"] for h in hs if h["last_error_at"]), default=None),
