@@ -4,9 +4,12 @@ Builds a temporary SQLite file with the real migrations and d1_views.sql, fills 
 (30 days, 20 orgs, 300 users, 600 keys, 12 models, ~5% errors, ~3% failed attempts; executemany in one
 transaction) and 1 tag per 4 requests in usage_tags, then times each query as three principals see it — the
 system, an org admin (one org) and a user — over the default range (the last 7 days of the data), the median
-of --runs runs. `--plan` prints EXPLAIN QUERY PLAN of each query (what decided the indexes of 0021).
+of --runs runs. `--plan` prints EXPLAIN QUERY PLAN of each query. It also times what the usage recorder pays
+per row written into the full table (batches of 20 rows, one transaction each, as UsageRecorder writes them).
+`--index "CREATE INDEX ..."` (repeatable) adds a candidate index before the fill, to weigh what it saves the
+reports against what it costs every write (docs/analytics.md, "Indexes").
 
-    .venv/bin/python scripts/bench_analytics.py [--rows 1000000] [--runs 5] [--plan]
+    .venv/bin/python scripts/bench_analytics.py [--rows 1000000] [--runs 5] [--plan] [--index SQL ...]
 """
 
 from __future__ import annotations
@@ -69,6 +72,30 @@ def fill(conn: sqlite3.Connection, rows: int, end: float) -> None:
     conn.execute("ANALYZE")
 
 
+WRITE_BATCH = 20
+
+
+def write_cost(conn: sqlite3.Connection, now: float, batches: int = 250) -> float:
+    """Seconds per usage row inserted, in transactions of WRITE_BATCH rows (the recorder's batches)."""
+    columns = ("request_id", "created_at", "key_id", "user_id", "org_id", "tier_id", "endpoint", "provider_id",
+               "model_id", "status", "input_tokens", "output_tokens", "cost_usd", "cost_status", "latency_ms")
+    insert = f"INSERT INTO usage_log ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    rng = random.Random(11)
+    began = time.perf_counter()
+    for batch in range(batches):
+        rows = []
+        for n in range(WRITE_BATCH):
+            user = rng.randrange(300)
+            provider, model = MODELS[rng.randrange(len(MODELS))]
+            rows.append((f"new-{batch:04d}-{n:02d}", utc_text(now + batch), f"key-{user}-0", f"user-{user}",
+                         f"org-{user % 20}", "business", "chat", provider, model, "success", 1000, 200, 0.001,
+                         "priced", 800.0))
+        conn.execute("BEGIN")
+        conn.executemany(insert, rows)
+        conn.execute("COMMIT")
+    return (time.perf_counter() - began) / (batches * WRITE_BATCH)
+
+
 def queries(scope: sql.Scope, filters: sql.Filters, now: float) -> dict[str, tuple[str, list]]:
     def csv_page() -> tuple[str, list]:
         where, params = sql._where(scope, filters)  # noqa: SLF001 - the first page of usage_pages
@@ -102,12 +129,17 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--plan", action="store_true", help="print EXPLAIN QUERY PLAN of each query")
+    parser.add_argument("--index", action="append", default=[], help="a candidate CREATE INDEX statement")
     args = parser.parse_args()
     now = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         conn = sqlite3.connect(Path(tmp) / "bench.sqlite3", isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")  # as the local runner's database (ports/local.py)
+        conn.execute("PRAGMA synchronous = NORMAL")
         apply_migrations(conn, ROOT / "migrations")
         apply_script(conn, ROOT / "d1_views.sql")
+        for statement in args.index:
+            conn.execute(statement)
         began = time.perf_counter()
         fill(conn, args.rows, now)
         print(f"filled {args.rows:,} usage rows in {time.perf_counter() - began:.1f} s "
@@ -131,6 +163,8 @@ def main() -> None:
                     plan = conn.execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
                     print(f"  plan [{label}]: " + " | ".join(row[-1] for row in plan))
             print(f"{label:36} " + " ".join(f"{cell:>16}" for cell in cells))
+        print(f"\nwriting usage rows into the full table: {write_cost(conn, now) * 1e6:.1f} µs per row "
+              f"(batches of {WRITE_BATCH}, one transaction each)")
         conn.close()
 
 
