@@ -18,7 +18,7 @@ from gateway.pipeline.fallback_rules import rules_for
 from gateway.pipeline.health import monitor_for
 from gateway.pipeline.key_fallback import open_with_key_fallback
 from gateway.pipeline.neurons import NeuronGuard
-from gateway.pipeline.targeting import adapter_for, target_adapter
+from gateway.pipeline.targeting import adapter_for, resolve_target
 from gateway.pipeline.upstream import read_body
 from gateway.ports import HttpClient, Ports, Timeouts, UpstreamResponse
 from gateway.ports.ai_binding import AiBindingHttp
@@ -70,18 +70,13 @@ class EndpointPipeline:
         self, ctx: RequestContext, *, modality: str, capability: str, label: str, starts_work: bool = True,
         pin: KeyPin | None = None,
     ) -> Route:
-        """Resolve ctx.requested_model to its provider's adapter for `capability` and the key that serves it
-        (targeting.py). A request that starts provider work (`starts_work`: all but the status and content
-        of a job already paid for) must fit the caller's budgets and the Workers AI neuron budget first."""
-        adapter, key = await target_adapter(
-            self._catalog, self._credentials, ctx, modality=modality, capability=capability, label=label,
-            ai_binding=self._ai_http is not None, pin=pin,
-        )
-        # Every route resolves here, so no route reaches a provider past a spent budget (budgets.py, neurons.py).
+        """Resolve ctx.requested_model (no fallbacks: video jobs) to its provider's adapter for `capability`
+        and the key that serves it. A request that starts provider work (`starts_work`: all but the status and
+        content of a job already paid for) must fit the caller's budgets and the Workers AI neuron budget first."""
+        target = await resolve_target(self._catalog, ctx, modality=modality, label=label)
         if starts_work:
             await self._budgets.check(ctx)
-            await self._neurons.check(ctx)
-        return Route(adapter, key, self._http_for(key.level))
+        return await self._route_to(ctx, target, capability, label, pin=pin, check_neurons=starts_work)
 
     async def attempt(self, ctx: RequestContext, want: Want, call: Callable[[Route], Awaitable[T]]) -> T:
         """Run `call` (one upstream attempt, raising UpstreamError on failure) for the requested model, or
@@ -90,14 +85,23 @@ class EndpointPipeline:
         await self._budgets.check(ctx)
 
         async def route(target: Target) -> Route:
-            manifest, adapter = adapter_for(target, want.capability, want.label)
-            provider = (await self._catalog.get()).providers[target.provider_id]
-            key = await self._credentials.choose(ctx.caller, provider, manifest, ai_binding=self._ai_http is not None)
-            ctx.key_level = key.level
-            await self._neurons.check(ctx)
-            return Route(adapter, key, self._http_for(key.level))
+            return await self._route_to(ctx, target, want.capability, want.label)
 
         return await self._runner.run(ctx, want, route, call)
+
+    async def _route_to(self, ctx: RequestContext, target: Target, capability: str, label: str, *,
+                        pin: KeyPin | None = None, check_neurons: bool = True) -> Route:
+        """One target's route: its provider's adapter for `capability`, the key that serves it (user → org →
+        tier → system → env → binding, credentials.py; sets ctx.key_level) and, before any Workers AI call,
+        the neuron budget. Every upstream call is routed here, so none passes a spent neuron budget."""
+        manifest, adapter = adapter_for(target, capability, label)
+        provider = (await self._catalog.get()).providers[target.provider_id]
+        key = await self._credentials.choose(ctx.caller, provider, manifest, ai_binding=self._ai_http is not None,
+                                             pin=pin)
+        ctx.key_level = key.level
+        if check_neurons:
+            await self._neurons.check(ctx)
+        return Route(adapter, key, self._http_for(key.level))
 
     def _http_for(self, key_level: str) -> HttpClient:
         return self._ai_http if key_level == "binding" and self._ai_http is not None else self._ports.http
