@@ -16,7 +16,7 @@ from gateway.core import Gateway
 from gateway.pipeline import alerting
 from gateway.pipeline.accounting import UsageRecorder
 from gateway.pipeline.alerts import Rule
-from gateway.pipeline.spend_watch import RULES_SECONDS, SpendLedger, SpendWatch, Watched, in_scope
+from gateway.pipeline.spend_watch import SpendLedger, SpendWatch, Watched, in_scope
 from gateway.ports import DatabaseError, Ports
 from gateway.ports.fakes import CollectingBackground, FakeClock, FakeHttpClient, FakeResponse
 from gateway.settings import Settings
@@ -189,7 +189,7 @@ def test_a_batch_costs_no_read_until_it_crosses_then_the_alert_fires_and_is_deli
     h.spend(0.5)  # the warning is known firing; the critical's estimate ($1.60) is under $5: no read
     assert h.db.reads(SPEND_READ) == 3
     h.clock.advance(REFRESH)
-    h.spend(0.1)  # the readings are a minute old: both rules read again (the rules too: RULES_SECONDS)
+    h.spend(0.1)  # the readings are a minute old: both rules read again (and the rules themselves)
     assert h.db.reads(SPEND_READ) == 5 and h.db.reads(RULES_READ) == 2
     assert len(h.sql("SELECT id FROM alerts")) == 1 and len(h.http.sent) == 1  # one episode, kept
 
@@ -258,14 +258,14 @@ def test_batches_written_while_an_evaluation_runs_only_add_to_the_estimates(db):
     assert h.watch.ledger.watched["default-spend-warning"].added == pytest.approx(3.0)
 
 
-def test_rules_are_reread_at_most_every_rules_seconds_and_new_ones_watched(db):
+def test_rules_are_reread_at_most_once_a_refresh_period_and_new_ones_watched(db):
     h = Harness(db)
     h.spend(0.1)
     h.sql("INSERT INTO alert_rules (id, kind, severity, threshold, window_minutes) "
           "VALUES ('tight', 'spend_per_hour', 'critical', 0.15, 60)")
     h.spend(0.1)
     assert "tight" not in h.watch.ledger.watched and h.db.reads(RULES_READ) == 1
-    h.clock.advance(RULES_SECONDS)
+    h.clock.advance(REFRESH)
     h.spend(0.1)  # $0.30 in the window, over $0.15
     assert h.sql("SELECT status FROM alerts WHERE rule_id = 'tight'") == [{"status": "firing"}]
 

@@ -18,7 +18,8 @@ readings, same subjects, same `fire`, safe against a concurrent cron run), witho
 is not urgent: the cron resolves), and the deliveries of what fired are sent at once, a few at most.
 
 Bounded: one evaluation in flight per isolate (batches written meanwhile only add to the estimates; the
-running evaluation looks again before it ends), the rules themselves re-read at most every RULES_SECONDS,
+running evaluation looks again before it ends), the rules themselves re-read at most once per refresh period
+(so a rule created or edited through the admin API is watched here within it; the cron sees it at once),
 and a batch with no cost (free models, failures) does nothing at all.
 """
 
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("gateway.alerts")
 
 KIND = "spend_per_hour"
-RULES_SECONDS = 60.0      # how long an isolate keeps the enabled spend rules (the caches' ceiling)
 DELIVERIES_NOW = 3        # sent right after a fire (each up to 10 s: within waitUntil's 30 s); the rest: cron
 ROUNDS = 3                # evaluations one flush may run back to back while batches keep crossing
 
@@ -165,7 +165,7 @@ class SpendWatch:
 
     async def _refresh_rules(self) -> None:
         now = self.gateway.ports.clock.monotonic()
-        if self.rules_loaded_at is not None and now - self.rules_loaded_at < RULES_SECONDS:
+        if self.rules_loaded_at is not None and now - self.rules_loaded_at < self.refresh_seconds:
             return
         self.rules_loaded_at = now  # also on failure: the next try waits its turn
         self.ledger.set_rules(await alerts_sql.enabled_rules(self.gateway.ports.database))
