@@ -96,7 +96,7 @@ class Settings:
     health: HealthSettings = field(default_factory=HealthSettings)  # model health and circuit breaker
     retry: RetryPolicy = field(default_factory=RetryPolicy)          # timeouts, retries and the deadline
     spend_watch: bool = True                   # spend alerts checked after each usage write (docs/alerts.md)
-    spend_watch_refresh_seconds: float = 60.0  # how old an isolate's spend reading may grow while spend is added
+    spend_watch_refresh_seconds: float = 60.0  # how old its spend rules and readings may grow while spend is added
     # The raw mapping, for provider settings whose names depend on the provider (`<PREFIX>_API_KEY`).
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 

@@ -19,7 +19,7 @@ is not urgent: the cron resolves), and the deliveries of what fired are sent at 
 
 Bounded: one evaluation in flight per isolate (batches written meanwhile only add to the estimates; the
 running evaluation looks again before it ends), the rules themselves re-read at most once per refresh period
-(so a rule created or edited through the admin API is watched here within it; the cron sees it at once),
+(so a rule created or edited through the admin API is watched here within it; the cron, on its next run),
 and a batch with no cost (free models, failures) does nothing at all.
 """
 
