@@ -1,5 +1,6 @@
 """The alerting cron step (docs/alerts.md): evaluate every enabled rule, open and resolve episodes, queue
-and send webhook deliveries. Runs from the scheduled job `evaluate_alerts` (jobs.py), never on a request.
+and send webhook deliveries. Runs from the scheduled job `evaluate_alerts` (jobs.py); its per-rule step
+`evaluate_rules` also serves the spend check that follows a usage write (spend_watch.py).
 
 Each rule is measured and planned on its own: one failing rule (a bad params value, a D1 hiccup) is logged
 and the others still run. Deliveries go out through the HttpClient port, one attempt per due delivery per
