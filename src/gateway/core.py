@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
+from gateway.pipeline.accounting import UsageRecorder
 from gateway.pipeline.auth import KeyAuthenticator, extract_key, is_admin_key
 from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.chat import ChatPipeline
@@ -17,6 +18,7 @@ from gateway.pipeline.images import ImagesPipeline
 from gateway.pipeline.limits import RequestLimiter, TierTable
 from gateway.pipeline.neurons import content_length
 from gateway.pipeline.speech import SpeechPipeline
+from gateway.pipeline.spend_watch import SpendWatch
 from gateway.pipeline.video import VideoPipeline
 from gateway.pipeline.transcription import TranscriptionPipeline
 from gateway.ports import Ports
@@ -41,12 +43,19 @@ class Gateway:
         self.credentials = CredentialResolver.for_ports(ports, settings)  # one key cache for every pipeline
         self.health = monitor_for(ports, settings.health)  # the pipelines record into it (docs/health.md)
         self.chain_rules = rules_for(ports, settings)  # fallback chains per org; admin writes invalidate it
-        self.chat = ChatPipeline(ports, settings, self.catalog, credentials=self.credentials)
-        self.embeddings = EmbeddingsPipeline(ports, settings, self.catalog, credentials=self.credentials)
-        self.speech = SpeechPipeline(ports, settings, self.catalog, credentials=self.credentials)
-        self.images = ImagesPipeline(ports, settings, self.catalog, credentials=self.credentials)
-        self.video = VideoPipeline(ports, settings, self.catalog, credentials=self.credentials)
-        self.transcription = TranscriptionPipeline(ports, settings, self.catalog, credentials=self.credentials)
+        # Spend rules checked after each usage batch is written (docs/alerts.md); one recorder for every pipeline,
+        # so rows of all endpoints finishing together share one write and one check.
+        self.spend_watch = SpendWatch(self, settings.spend_watch_refresh_seconds) if settings.spend_watch else None
+        self.usage = UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds,
+                                   on_written=self.spend_watch.observe if self.spend_watch else None)
+        self.chat = ChatPipeline(ports, settings, self.catalog, usage=self.usage, credentials=self.credentials)
+        self.embeddings = EmbeddingsPipeline(ports, settings, self.catalog, usage=self.usage,
+                                             credentials=self.credentials)
+        self.speech = SpeechPipeline(ports, settings, self.catalog, usage=self.usage, credentials=self.credentials)
+        self.images = ImagesPipeline(ports, settings, self.catalog, usage=self.usage, credentials=self.credentials)
+        self.video = VideoPipeline(ports, settings, self.catalog, usage=self.usage, credentials=self.credentials)
+        self.transcription = TranscriptionPipeline(ports, settings, self.catalog, usage=self.usage,
+                                                   credentials=self.credentials)
 
     def new_context(self, endpoint: str, started: float | None = None) -> RequestContext:
         clock = self.ports.clock

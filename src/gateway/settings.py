@@ -95,6 +95,8 @@ class Settings:
     workers_ai_paid: bool = False       # true: Workers AI may go beyond it (billed by Cloudflare)
     health: HealthSettings = field(default_factory=HealthSettings)  # model health and circuit breaker
     retry: RetryPolicy = field(default_factory=RetryPolicy)          # timeouts, retries and the deadline
+    spend_watch: bool = True                   # spend alerts checked after each usage write (docs/alerts.md)
+    spend_watch_refresh_seconds: float = 60.0  # how old its spend rules and readings may grow while spend is added
     # The raw mapping, for provider settings whose names depend on the provider (`<PREFIX>_API_KEY`).
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -115,6 +117,8 @@ class Settings:
             workers_ai_paid=(env.get("WORKERS_AI_PAID") or "").strip().lower() in ("1", "true", "yes"),
             health=_health(env),
             retry=_retry(env),
+            spend_watch=(env.get("SPEND_WATCH") or "on").strip().lower() not in ("off", "0", "false", "no"),
+            spend_watch_refresh_seconds=_float(env, "SPEND_WATCH_REFRESH_SECONDS", 60.0),
             env=env,
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.cost import chat_cost
@@ -143,11 +143,13 @@ class UsageRecorder:
     (one SQLite transaction locally, one D1 batch in the Worker). The first row of a batch schedules
     the flush on the Background port, so the runtime keeps it alive (waitUntil) until it is written."""
 
-    def __init__(self, database: Database, background: Background, delay_seconds: float = 0.02) -> None:
+    def __init__(self, database: Database, background: Background, delay_seconds: float = 0.02,
+                 on_written: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None) -> None:
         self._db = database
         self._background = background
         self._delay = delay_seconds
         self._pending: list[dict[str, Any]] = []
+        self._on_written = on_written  # told of each batch once it is in (spend alerts: spend_watch.py)
 
     def record(self, row: dict[str, Any]) -> None:
         self._pending.append(row)
@@ -168,3 +170,6 @@ class UsageRecorder:
                 except DatabaseError:
                     # The answer has gone out; a lost row must be visible, but must not crash the isolate.
                     log.exception("usage row %s could not be written", row.get("request_id"))
+        else:
+            if self._on_written is not None:
+                await self._on_written(rows)  # never raises; still off the client's path (this is deferred)

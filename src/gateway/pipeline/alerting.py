@@ -1,5 +1,6 @@
 """The alerting cron step (docs/alerts.md): evaluate every enabled rule, open and resolve episodes, queue
-and send webhook deliveries. Runs from the scheduled job `evaluate_alerts` (jobs.py), never on a request.
+and send webhook deliveries. Runs from the scheduled job `evaluate_alerts` (jobs.py); its per-rule step
+`evaluate_rules` also serves the spend check that follows a usage write (spend_watch.py).
 
 Each rule is measured and planned on its own: one failing rule (a bad params value, a D1 hiccup) is logged
 and the others still run. Deliveries go out through the HttpClient port, one attempt per due delivery per
@@ -63,31 +64,11 @@ async def readings_for(gateway: "Gateway", rule: Rule, now: float) -> list[Readi
 async def evaluate(gateway: "Gateway", report: RunReport) -> None:
     db = gateway.ports.database
     now = gateway.ports.clock.now()
-    now_text = utc_text(now)
     episodes = await alerts_sql.open_alerts(db)
     rules = await alerts_sql.enabled_rules(db)
-    for row in rules:
-        try:
-            rule = Rule.from_row(row)
-            decided = rules_logic.plan(rule, await readings_for(gateway, rule, now), episodes.get(rule.id, {}))
-            for reading in decided.fire:
-                alert_id = "alt_" + uuid.uuid4().hex
-                message = rules_logic.describe(rule.kind, reading.subject, reading.value, rule.threshold,
-                                               rule.window_minutes)
-                if await alerts_sql.fire(db, alert_id, rule, reading, message, now_text):
-                    org_id = reading.org_id if reading.org_id is not None else rule.org_id
-                    await alerts_sql.queue_deliveries(db, alert_id, org_id, "fired", now_text)
-                    report.fired.append(alert_id)
-            if decided.keep:
-                await db.batch([alerts_sql.keep_statement(alert_id, reading, now_text)
-                                for alert_id, reading in decided.keep])
-                report.kept += len(decided.keep)
-            for alert_id in decided.resolve:
-                await _resolve(db, alert_id, now_text, report)
-        except Exception:  # one broken rule must not silence the others
-            log.exception("alert rule %s could not be evaluated", row.get("id"))
-            report.failed_rules.append(row.get("id"))
+    await evaluate_rules(gateway, rules, report, episodes=episodes, now=now)
     # Episodes of rules deleted or disabled since they fired: nothing watches them any more, so they resolve.
+    now_text = utc_text(now)
     enabled = {row["id"] for row in rules}
     for rule_id, open_by_subject in episodes.items():
         if rule_id not in enabled:
@@ -150,3 +131,55 @@ async def run(gateway: "Gateway") -> RunReport:
         log.info("alerts: fired %d, resolved %d, delivered %d, to retry %d, given up %d", len(report.fired),
                  len(report.resolved), report.delivered, report.retried, report.given_up)
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    """One rule's evaluation: what it measured, and the subjects with a firing episode afterwards."""
+
+    readings: list[Reading]
+    firing: frozenset[str]
+
+
+async def evaluate_rules(gateway: "Gateway", rules: list[dict], report: RunReport, *,
+                         episodes: dict[str, dict[str, str]] | None = None, now: float | None = None,
+                         resolve: bool = True) -> dict[str, RuleOutcome]:
+    """Measure and plan each rule row: fire (with its deliveries queued), keep, and — unless `resolve` is
+    False (the request path, pipeline/spend_watch.py, leaves resolution to the cron) — resolve. The cron
+    job and the request path share this, so they open the same episodes. Answers each evaluated rule's
+    outcome by rule id; a rule that failed is logged, listed in the report and absent from the answer."""
+    db = gateway.ports.database
+    now = gateway.ports.clock.now() if now is None else now
+    now_text = utc_text(now)
+    if episodes is None:
+        episodes = await alerts_sql.open_alerts(db)
+    outcomes: dict[str, RuleOutcome] = {}
+    for row in rules:
+        try:
+            rule = Rule.from_row(row)
+            readings = await readings_for(gateway, rule, now)
+            open_now = episodes.get(rule.id, {})
+            decided = rules_logic.plan(rule, readings, open_now)
+            firing = set(open_now)
+            for reading in decided.fire:
+                alert_id = "alt_" + uuid.uuid4().hex
+                message = rules_logic.describe(rule.kind, reading.subject, reading.value, rule.threshold,
+                                               rule.window_minutes)
+                if await alerts_sql.fire(db, alert_id, rule, reading, message, now_text):
+                    org_id = reading.org_id if reading.org_id is not None else rule.org_id
+                    await alerts_sql.queue_deliveries(db, alert_id, org_id, "fired", now_text)
+                    report.fired.append(alert_id)
+                firing.add(reading.subject)  # opened now, or by a concurrent run (fire answered False)
+            if decided.keep:
+                await db.batch([alerts_sql.keep_statement(alert_id, reading, now_text)
+                                for alert_id, reading in decided.keep])
+                report.kept += len(decided.keep)
+            if resolve:
+                for alert_id in decided.resolve:
+                    await _resolve(db, alert_id, now_text, report)
+                firing -= {subject for subject, alert_id in open_now.items() if alert_id in decided.resolve}
+            outcomes[rule.id] = RuleOutcome(readings, frozenset(firing))
+        except Exception:  # one broken rule must not silence the others
+            log.exception("alert rule %s could not be evaluated", row.get("id"))
+            report.failed_rules.append(row.get("id"))
+    return outcomes
