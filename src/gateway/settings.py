@@ -74,6 +74,10 @@ def _retry(env: Mapping[str, str]) -> RetryPolicy:
     )
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return (env.get(name) or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def env_prefix(provider_id: str) -> str:
     """'openai' -> 'OPENAI', 'lm-studio' -> 'LM_STUDIO': the prefix of a provider's env settings."""
     return re.sub(r"[^A-Za-z0-9]", "_", provider_id).upper()
@@ -95,6 +99,9 @@ class Settings:
     workers_ai_paid: bool = False       # true: Workers AI may go beyond it (billed by Cloudflare)
     health: HealthSettings = field(default_factory=HealthSettings)  # model health and circuit breaker
     retry: RetryPolicy = field(default_factory=RetryPolicy)          # timeouts, retries and the deadline
+    alert_webhook_allow_http: bool = False     # webhooks may be plain http:// (docs/alerts.md "Webhook targets")
+    alert_webhook_allow_private: bool = False  # webhooks may target loopback / private / link-local addresses
+    alert_retention_days: float = 90.0         # resolved alerts (and their deliveries) older than this are pruned
     # The raw mapping, for provider settings whose names depend on the provider (`<PREFIX>_API_KEY`).
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -115,6 +122,9 @@ class Settings:
             workers_ai_paid=(env.get("WORKERS_AI_PAID") or "").strip().lower() in ("1", "true", "yes"),
             health=_health(env),
             retry=_retry(env),
+            alert_webhook_allow_http=_flag(env, "ALERT_WEBHOOK_ALLOW_HTTP"),
+            alert_webhook_allow_private=_flag(env, "ALERT_WEBHOOK_ALLOW_PRIVATE"),
+            alert_retention_days=_float(env, "ALERT_RETENTION_DAYS", 90.0),
             env=env,
         )
 
