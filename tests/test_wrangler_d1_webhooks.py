@@ -68,7 +68,8 @@ def test_sealing_rotation_delivery_and_retention_sql_runs_on_d1_with_the_same_ou
         names = ["id", *columns]
         await db.query(f"INSERT INTO webhooks ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
                        ["wh_sealed", *columns.values()])
-        await db.query("INSERT INTO webhooks (id, url, format) VALUES ('wh_plain', 'https://hooks.test/plain', 'slack')")
+        await db.query("INSERT INTO webhooks (id, url, format) "
+                       "VALUES ('wh_plain', 'https://hooks.test/plain', 'slack')")
         for n in range(3):  # resolved 120 days ago, with a delivery and its attempt each
             await db.query("INSERT INTO alerts (id, rule_id, subject, severity, status, message, value, threshold, "
                            "fired_at, last_seen_at, resolved_at) VALUES (?, 'default-spend-warning', 'gateway', "

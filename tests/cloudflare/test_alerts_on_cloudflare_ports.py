@@ -42,7 +42,8 @@ def test_a_cron_run_fires_and_delivers_through_fetch(worker, emulator_url):
     closed = os.environ.get("CLOSED_PORT_URL") or "http://127.0.0.1:1"
     db = D1Database(worker.env.DB)
     gateway = Gateway(Ports(database=db, http=FetchClient(), background=WaitUntilBackground(),
-                            clock=FakeClock(now=NOW), cipher=WebCryptoCipher()), Settings.from_env(EnvMapping(worker.env)))
+                            clock=FakeClock(now=NOW), cipher=WebCryptoCipher()),
+                      Settings.from_env(EnvMapping(worker.env)))
 
     async def run():
         await db.query("INSERT INTO webhooks (id, url, format) VALUES ('wh_emu', ?, 'slack'), ('wh_closed', ?, 'json')",

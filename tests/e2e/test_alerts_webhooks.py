@@ -144,8 +144,8 @@ def test_a_webhook_url_is_sealed_and_answered_masked_everywhere(server, caplog):
                        ok(system.get(f"/admin/alerts/webhooks/{hook_id}")),
                        *ok(system.get("/admin/alerts/webhooks"))["data"],
                        ok(system.patch(f"/admin/alerts/webhooks/{hook_id}", json={"format": "json"}))]
-            moved = ok(system.patch(f"/admin/alerts/webhooks/{hook_id}",
-                                    json={"url": "https://hooks.slack.com/services/T0SECRET1/B0SECRET2/otherTOKENz9y8"}))
+            other = "https://hooks.slack.com/services/T0SECRET1/B0SECRET2/otherTOKENz9y8"
+            moved = ok(system.patch(f"/admin/alerts/webhooks/{hook_id}", json={"url": other}))
             answers.append(moved)
             assert moved["url"] == "https://hooks.slack.com/…z9y8" and "signing_secret" not in moved  # same secret
             for answer in answers[1:]:
@@ -159,6 +159,53 @@ def test_a_webhook_url_is_sealed_and_answered_masked_everywhere(server, caplog):
             assert row == {"url": "", "url_hint": "https://hooks.slack.com/…z9y8", "encryption_key_id": "ktest"}
         finally:
             ok(system.delete(f"/admin/alerts/webhooks/{hook_id}"), 204)
+
+
+def test_setting_the_url_of_a_plain_row_seals_it_with_a_new_secret_answered_once(server):
+    # as stored before migration 0024; a 10-character path: no tail shown
+    server.sql("INSERT INTO webhooks (id, url, enabled) VALUES ('wh_plain_patch', ?, 0)",
+               "https://hooks.example.com/plain-one")
+    with server.admin() as system:
+        try:
+            listed = ok(system.get("/admin/alerts/webhooks/wh_plain_patch"))
+            assert listed["url"] == "https://hooks.example.com/…" and listed["encryption_key_id"] is None
+            moved = ok(system.patch("/admin/alerts/webhooks/wh_plain_patch",
+                                    json={"url": "https://hooks.example.com/sealed-now-9876"}))
+            assert moved["signing_secret"].startswith("whsec_") and moved["url"] == "https://hooks.example.com/…9876"
+            row = server.sql("SELECT url, encryption_key_id FROM webhooks WHERE id = 'wh_plain_patch'")[0]
+            assert row == {"url": "", "encryption_key_id": "ktest"}
+        finally:
+            ok(system.delete("/admin/alerts/webhooks/wh_plain_patch"), 204)
+
+
+def test_only_the_webhooks_admins_rotate_its_secret(server):
+    tag = uuid.uuid4().hex[:8]
+    with server.admin() as system:
+        def owner_of_new_org(name: str) -> tuple[str, str]:
+            user_id = ok(system.post("/admin/users", json={"email": f"{name}-{tag}@example.com"}), 201)["id"]
+            key = ok(system.post("/admin/keys", json={"user_id": user_id}), 201)["key"]
+            org_id = ok(system.post("/admin/orgs", json={"name": name, "slug": f"{name}-{tag}"}), 201)["id"]
+            ok(system.put(f"/admin/orgs/{org_id}/members/{user_id}", json={"role": "owner"}))
+            return org_id, key
+
+        (org_a, key_a), (_, key_b) = owner_of_new_org("wa"), owner_of_new_org("wb")
+        loner = ok(system.post("/admin/keys", json={"user_id": ok(system.post(
+            "/admin/users", json={"email": f"loner-{tag}@example.com"}), 201)["id"]}), 201)["key"]
+        hook = ok(system.post("/admin/alerts/webhooks", json={"org_id": org_a, "url": "https://hooks.example.com/org-a",
+                                                              "enabled": False}), 201)
+        try:
+            path = f"/admin/alerts/webhooks/{hook['id']}/rotate-secret"
+            headers = {"authorization": f"Bearer {key_b}"}
+            assert ok(httpx.post(server.base_url + path, headers=headers), 404)["error"]["param"] == "webhook_id"
+            headers = {"authorization": f"Bearer {loner}"}
+            assert ok(httpx.post(server.base_url + path, headers=headers), 403)["error"]["code"] == "org_admin_only"
+            headers = {"authorization": f"Bearer {key_a}"}
+            rotated = ok(httpx.post(server.base_url + path, headers=headers))
+            assert rotated["signing_secret"] != hook["signing_secret"] and rotated["org_id"] == org_a
+            missing = ok(system.post("/admin/alerts/webhooks/wh_missing/rotate-secret"), 404)["error"]
+            assert missing["param"] == "webhook_id"
+        finally:
+            ok(system.delete(f"/admin/alerts/webhooks/{hook['id']}"), 204)
 
 
 # --- signed deliveries ----------------------------------------------------------------------------------
@@ -273,7 +320,8 @@ def test_a_strict_gateway_refuses_private_and_plain_targets_at_write_and_at_deli
 
 
 def test_without_a_keyring_a_webhook_is_refused_and_nothing_written(emulator, tmp_path):
-    bare = GatewayServer(gateway_config(emulator.base_url, GATEWAY_ENCRYPTION_KEY=""), tmp_path / "bare.sqlite3").start()
+    config = gateway_config(emulator.base_url, GATEWAY_ENCRYPTION_KEY="")
+    bare = GatewayServer(config, tmp_path / "bare.sqlite3").start()
     try:
         with bare.admin() as system:
             error = ok(system.post("/admin/alerts/webhooks", json={"url": "https://hooks.example.com/x"}), 500)["error"]

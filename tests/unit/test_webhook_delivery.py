@@ -68,7 +68,8 @@ def fire_spend_warning(db) -> None:
 
 
 def attempts(db) -> list[dict]:
-    return run(db.query("SELECT d.webhook_id, d.status, a.attempt, a.status_code, a.error FROM alert_delivery_attempts a "
+    return run(db.query("SELECT d.webhook_id, d.status, a.attempt, a.status_code, a.error "
+                        "FROM alert_delivery_attempts a "
                         "JOIN alert_deliveries d ON d.id = a.delivery_id ORDER BY a.id")).rows
 
 

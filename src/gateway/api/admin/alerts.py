@@ -26,7 +26,7 @@ from gateway.api.admin.common import gateway_of, listing, refuse_nulls
 from gateway.api.admin.schemas import error_responses
 from gateway.api.admin_access import Principal, admin_principal, not_found, require_org_admin
 from gateway.api.responses import json_response
-from gateway.crypto.keyring import EncryptionConfigError, UnreadableCredential
+from gateway.crypto.keyring import EncryptionConfigError, Sealer, UnreadableCredential
 from gateway.errors import InvalidRequestError, PermissionDeniedError
 from gateway.pipeline.alerts import rule_problem
 from gateway.pipeline.webhook_secrets import open_webhook, require_configured, sealed_columns
@@ -280,7 +280,7 @@ async def update_webhook(webhook_id: str, body: UpdateWebhookRequest, request: R
     return json_response(webhook_answer(updated, signing_secret=new_signing_secret))
 
 
-async def _current_secret(db: Database, sealer, webhook_id: str) -> str | None:
+async def _current_secret(db: Database, sealer: Sealer, webhook_id: str) -> str | None:
     stored = await alerts_sql.sealed_webhook(db, webhook_id)
     if stored is None or not stored["url_ciphertext"]:
         return None
@@ -302,6 +302,8 @@ async def rotate_webhook_secret(webhook_id: str, request: Request,
     sealer = gateway_of(request).credentials.sealer
     require_configured(sealer)
     stored = await alerts_sql.sealed_webhook(db, webhook_id)
+    if stored is None:  # deleted meanwhile
+        raise not_found("webhook", webhook_id, "webhook_id")
     try:
         opened = await open_webhook(sealer, stored)
     except UnreadableCredential:
