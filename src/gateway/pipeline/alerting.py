@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from gateway.crypto.keyring import EncryptionConfigError, UnreadableCredential
 from gateway.pipeline import alerts as rules_logic
 from gateway.pipeline.alerts import Reading, Rule
+from gateway.pipeline.periods import utc_day, utc_month
 from gateway.pipeline.webhook_secrets import OpenedWebhook, open_webhook
 from gateway.pipeline.webhook_signing import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signature_header
 from gateway.pipeline.webhook_targets import RefusedTarget, TargetPolicy, check_target, masked_url, scrub
-from gateway.pipeline.periods import utc_day, utc_month
 from gateway.ports import Timeouts
 from gateway.storage import alerts as alerts_sql
 from gateway.timefmt import utc_text
@@ -136,6 +136,8 @@ async def deliver_due(gateway: "Gateway", report: RunReport, limit: int = DELIVE
             else:
                 status_code, error = await _send(gateway, due, webhook, now, now_text)
         duration_ms = (clock.monotonic() - started) * 1000
+        if error is None and not rules_logic.delivered(status_code):
+            error = f"HTTP {status_code}"
         if rules_logic.delivered(status_code):
             outcome, next_at = "delivered", None
             report.delivered += 1
@@ -147,8 +149,6 @@ async def deliver_due(gateway: "Gateway", report: RunReport, limit: int = DELIVE
         else:
             outcome, next_at = "pending", utc_text(now + rules_logic.retry_delay(attempt))
             report.retried += 1
-        if error is None and not rules_logic.delivered(status_code):
-            error = f"HTTP {status_code}"
         await alerts_sql.record_attempt(db, due["delivery_id"], attempt, status_code, error, duration_ms, now_text,
                                         outcome, next_at)
 
