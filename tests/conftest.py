@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import sqlite3
 import threading
@@ -126,6 +127,10 @@ def provider_key(prefix: str) -> str:
     return f"test-{prefix.lower()}-key"
 
 
+# The keyring of the test gateways (kid:base64 of 32 bytes); test_credentials.py sets its own.
+TEST_ENCRYPTION_KEY = "ktest:" + base64.b64encode(bytes(range(100, 132))).decode()
+
+
 def gateway_config(emulator_url: str, **overrides: str) -> dict[str, str]:
     providers = {}
     for prefix, path in EMULATED_BASE_PATHS.items():
@@ -146,6 +151,11 @@ def gateway_config(emulator_url: str, **overrides: str) -> dict[str, str]:
         # retried nor moved to another model (retries and fallbacks: test_failure_matrix.py, test_routing.py).
         "RETRIES_PER_MODEL": "0",
         "FALLBACKS": "off",
+        # Webhook URLs are sealed with the credentials' keyring; the tests' webhook receivers are plain http
+        # on loopback, which a real gateway refuses (docs/alerts.md "Webhook targets").
+        "GATEWAY_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+        "ALERT_WEBHOOK_ALLOW_HTTP": "true",
+        "ALERT_WEBHOOK_ALLOW_PRIVATE": "true",
         **overrides,
     }
 

@@ -47,7 +47,7 @@ SEED = (
     "INSERT INTO spend_counters (subject, period, spent_usd) VALUES ('org:o', '2026-11', 9.5)",
     "INSERT INTO neuron_usage (day, model_id, neurons) VALUES ('2026-11-18', 'm', 8500)",
     "INSERT INTO model_health (model_id, provider_id, circuit_state) VALUES ('p/m', 'p', 'open')",
-    "INSERT INTO webhooks (id, url, format) VALUES ('wh', 'http://hooks.test/a', 'slack')",
+    "INSERT INTO webhooks (id, url, format) VALUES ('wh', 'https://hooks.test/a', 'slack')",
     f"INSERT INTO usage_log (request_id, created_at, endpoint, status, cost_usd, org_id) VALUES "
     f"('r1', '{utc_text(NOW - 60)}', 'chat', 'success', 6.0, 'o')",
     f"INSERT INTO gateway_events (kind, subject, detail, created_at) VALUES "

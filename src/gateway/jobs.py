@@ -9,7 +9,8 @@ import logging
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from gateway.crypto.rotation import reseal_batch
-from gateway.pipeline import alerting
+from gateway.pipeline import alerting, webhook_secrets
+from gateway.storage import alerts as alerts_storage
 from gateway.timefmt import utc_text
 
 if TYPE_CHECKING:
@@ -80,3 +81,35 @@ async def evaluate_alerts(gateway: "Gateway") -> None:
     """Alert rules against what D1 recorded; fire, keep or resolve episodes; send due webhook deliveries
     (docs/alerts.md)."""
     await alerting.run(gateway)
+
+
+WEBHOOK_SEALS_PER_RUN = 50  # bounded like the credentials' reseal: two cipher calls and one UPDATE each
+
+
+@job("reseal_webhooks")
+async def reseal_webhooks(gateway: "Gateway") -> None:
+    """Seal webhook URLs still in plain text (stored before migration 0024; each gets a signing secret) and
+    reseal those under an older GATEWAY_ENCRYPTION_KEY key id (docs/alerts.md). Nothing to do where the
+    keyring is not configured: plain rows keep being delivered, unsigned."""
+    sealer = gateway.credentials.sealer
+    if not sealer.configured:
+        return
+    outcome = await webhook_secrets.reseal_batch(gateway.ports.database, sealer, WEBHOOK_SEALS_PER_RUN)
+    if outcome["sealed"] or outcome["resealed"] or outcome["unreadable"]:
+        log.info("webhook sealing: %s", outcome)
+
+
+ALERTS_PRUNED_PER_RUN = 90  # D1 binds at most 100 parameters a statement; the ids are bound
+
+
+@job("prune_alerts")
+async def prune_alerts(gateway: "Gateway") -> None:
+    """Delete resolved alerts older than ALERT_RETENTION_DAYS with their deliveries and attempts (docs/alerts.md),
+    oldest first, a bounded batch per run. Firing alerts are never pruned."""
+    days = gateway.settings.alert_retention_days
+    if days <= 0:
+        return
+    cutoff = utc_text(gateway.ports.clock.now() - days * 86400)
+    pruned = await alerts_storage.prune_resolved(gateway.ports.database, cutoff, ALERTS_PRUNED_PER_RUN)
+    if pruned:
+        log.info("alerts: pruned %d resolved before %s", pruned, cutoff)

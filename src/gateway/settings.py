@@ -74,6 +74,10 @@ def _retry(env: Mapping[str, str]) -> RetryPolicy:
     )
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return (env.get(name) or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def env_prefix(provider_id: str) -> str:
     """'openai' -> 'OPENAI', 'lm-studio' -> 'LM_STUDIO': the prefix of a provider's env settings."""
     return re.sub(r"[^A-Za-z0-9]", "_", provider_id).upper()
@@ -97,6 +101,9 @@ class Settings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)          # timeouts, retries and the deadline
     spend_watch: bool = True                   # spend alerts checked after each usage write (docs/alerts.md)
     spend_watch_refresh_seconds: float = 60.0  # how old its spend rules and readings may grow while spend is added
+    alert_webhook_allow_http: bool = False     # webhooks may be plain http:// (docs/alerts.md "Webhook targets")
+    alert_webhook_allow_private: bool = False  # webhooks may target loopback / private / link-local addresses
+    alert_retention_days: float = 90.0         # resolved alerts (and their deliveries) older than this are pruned
     # The raw mapping, for provider settings whose names depend on the provider (`<PREFIX>_API_KEY`).
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -119,6 +126,9 @@ class Settings:
             retry=_retry(env),
             spend_watch=(env.get("SPEND_WATCH") or "on").strip().lower() not in ("off", "0", "false", "no"),
             spend_watch_refresh_seconds=_float(env, "SPEND_WATCH_REFRESH_SECONDS", 60.0),
+            alert_webhook_allow_http=_flag(env, "ALERT_WEBHOOK_ALLOW_HTTP"),
+            alert_webhook_allow_private=_flag(env, "ALERT_WEBHOOK_ALLOW_PRIVATE"),
+            alert_retention_days=_float(env, "ALERT_RETENTION_DAYS", 90.0),
             env=env,
         )
 

@@ -253,7 +253,7 @@ def test_credentials_api_is_in_the_openapi_schema(gw):
 
 @pytest.mark.parametrize("secret", [None, "k1:bm90LTMyLWJ5dGVz", "garbage-without-an-id"])
 def test_without_a_usable_encryption_key_writes_are_refused_and_env_keys_still_serve(emulator, tmp_path, secret):
-    overrides = {} if secret is None else {"GATEWAY_ENCRYPTION_KEY": secret}
+    overrides = {"GATEWAY_ENCRYPTION_KEY": "" if secret is None else secret}  # conftest's gateways have a key
     server = GatewayServer(gateway_config(emulator.base_url, **overrides), tmp_path / "gw.sqlite3").start()
     try:
         with server.admin() as admin:

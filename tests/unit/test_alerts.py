@@ -150,7 +150,7 @@ def test_the_seeded_defaults_are_there(db):
 def test_the_job_fires_once_keeps_and_resolves_with_one_delivery_each(db):
     clock, http = FakeClock(now=NOW), FakeHttpClient()
     gateway = gateway_with(db, clock, http)
-    run(db.query("INSERT INTO webhooks (id, url, format) VALUES ('wh', 'http://hooks.test/a', 'json')"))
+    run(db.query("INSERT INTO webhooks (id, url, format) VALUES ('wh', 'https://hooks.test/a', 'json')"))
     spend(db, 1.5, NOW - 60, "r1")
     http.queue(FakeResponse(204))
     assert run(jobs.run_all(gateway))["evaluate_alerts"] == "ok"
@@ -174,7 +174,7 @@ def test_the_job_fires_once_keeps_and_resolves_with_one_delivery_each(db):
 def test_a_failing_delivery_is_retried_on_later_runs_then_given_up(db):
     clock, http = FakeClock(now=NOW), FakeHttpClient()
     gateway = gateway_with(db, clock, http)
-    run(db.query("INSERT INTO webhooks (id, url, format) VALUES ('wh', 'http://hooks.test/a', 'slack')"))
+    run(db.query("INSERT INTO webhooks (id, url, format) VALUES ('wh', 'https://hooks.test/a', 'slack')"))
     spend(db, 1.1, NOW - 10, "r1")  # over $1, and never over $5 below (no critical alert to deliver too)
     for attempt in range(1, MAX_DELIVERY_ATTEMPTS + 1):
         http.queue(UpstreamConnectError("refused") if attempt == 2 else FakeResponse(500))

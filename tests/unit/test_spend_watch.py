@@ -16,7 +16,7 @@ from gateway.core import Gateway
 from gateway.pipeline import alerting
 from gateway.pipeline.accounting import UsageRecorder
 from gateway.pipeline.alerts import Rule
-from gateway.pipeline.spend_watch import SpendLedger, SpendWatch, Watched, in_scope
+from gateway.pipeline.spend_watch import SpendLedger, Watched, in_scope
 from gateway.ports import DatabaseError, Ports
 from gateway.ports.fakes import CollectingBackground, FakeClock, FakeHttpClient, FakeResponse
 from gateway.settings import Settings
@@ -170,7 +170,7 @@ class Harness:
 
 def test_a_batch_costs_no_read_until_it_crosses_then_the_alert_fires_and_is_delivered_at_once(db):
     h = Harness(db)
-    h.sql("INSERT INTO webhooks (id, url, format) VALUES ('wh', 'http://hooks.test/a', 'json')")
+    h.sql("INSERT INTO webhooks (id, url, format) VALUES ('wh', 'https://hooks.test/a', 'json')")
     h.spend(0.2)  # the first batch: the rules, then one reading per spend rule ($1 warning, $5 critical)
     assert h.db.reads(RULES_READ) == 1 and h.db.reads(SPEND_READ) == 2
     marker = len(h.db.statements)
@@ -222,7 +222,7 @@ def test_a_fire_the_cron_already_opened_is_not_a_second_episode(db):
 def test_spend_falling_below_the_threshold_is_left_to_the_cron(db):
     h = Harness(db)
     h.http.queue(FakeResponse(204))
-    h.sql("INSERT INTO webhooks (id, url, format) VALUES ('wh', 'http://hooks.test/a', 'json')")
+    h.sql("INSERT INTO webhooks (id, url, format) VALUES ('wh', 'https://hooks.test/a', 'json')")
     h.spend(1.5)
     h.clock.advance(3600 + REFRESH)  # the $1.50 left the window
     h.spend(0.1)  # read again ($0.10): the request path does not resolve

@@ -15,9 +15,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from gateway.crypto.keyring import EncryptionConfigError, UnreadableCredential
 from gateway.pipeline import alerts as rules_logic
 from gateway.pipeline.alerts import Reading, Rule
 from gateway.pipeline.periods import utc_day, utc_month
+from gateway.pipeline.webhook_secrets import OpenedWebhook, open_webhook
+from gateway.pipeline.webhook_signing import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signature_header
+from gateway.pipeline.webhook_targets import RefusedTarget, TargetPolicy, check_target, masked_url, scrub
 from gateway.ports import Timeouts
 from gateway.storage import alerts as alerts_sql
 from gateway.timefmt import utc_text
@@ -84,43 +88,81 @@ async def _resolve(db, alert_id: str, now_text: str, report: RunReport) -> None:
 
 
 async def deliver_due(gateway: "Gateway", report: RunReport, limit: int = DELIVERIES_PER_RUN) -> None:
+    """Send each due delivery once: its webhook opened (URL and signing secret sealed in D1), its target
+    checked again (a row stored before the check, or a setting changed since), the body signed. Neither the
+    URL nor an exception text naming it is logged or recorded (webhook_targets.scrub)."""
     db = gateway.ports.database
     clock = gateway.ports.clock
     now = clock.now()
     now_text = utc_text(now)
+    policy = TargetPolicy(allow_http=gateway.settings.alert_webhook_allow_http,
+                          allow_private=gateway.settings.alert_webhook_allow_private)
+    opened: dict[str, OpenedWebhook | str] = {}  # webhook id -> its URL and secret, or why it cannot open
     for due in await alerts_sql.due_deliveries(db, now_text, limit):
         if not await alerts_sql.claim(db, due["delivery_id"], due["next_attempt_at"], utc_text(now + LEASE_SECONDS)):
             continue
-        body = json.dumps(rules_logic.webhook_body(due["format"], due["event"], due, now_text)).encode()
-        status_code, error = None, None
-        started = clock.monotonic()
-        try:
-            response = await gateway.ports.http.send(
-                "POST", due["url"], {"content-type": "application/json", "user-agent": "ai-gateway-alerts"},
-                body, WEBHOOK_TIMEOUTS)
-            try:
-                status_code = response.status
-                await response.read()
-            finally:
-                response.close()
-        except Exception as exc:  # refused, timed out, a malformed URL: recorded, and retried like a 500
-            error = f"{type(exc).__name__}: {exc}"[:500]
-        duration_ms = (clock.monotonic() - started) * 1000
+        if due["webhook_id"] not in opened:
+            opened[due["webhook_id"]] = await _open(gateway, due)
+        webhook = opened[due["webhook_id"]]
         attempt = int(due["attempts"]) + 1
+        status_code, error, final = None, None, False
+        started = clock.monotonic()
+        if isinstance(webhook, str):
+            error = webhook  # an operator can put the key back: retried like a 500
+        else:
+            try:
+                check_target(webhook.url, policy)
+            except RefusedTarget as refused:
+                error, final = f"refused target: {refused}", True  # it will not change: no retry
+            else:
+                status_code, error = await _send(gateway, due, webhook, now, now_text)
+        duration_ms = (clock.monotonic() - started) * 1000
+        if error is None and not rules_logic.delivered(status_code):
+            error = f"HTTP {status_code}"
         if rules_logic.delivered(status_code):
             outcome, next_at = "delivered", None
             report.delivered += 1
-        elif attempt >= rules_logic.MAX_DELIVERY_ATTEMPTS:
+        elif final or attempt >= rules_logic.MAX_DELIVERY_ATTEMPTS:
             outcome, next_at = "failed", None
             report.given_up += 1
-            log.warning("alert delivery %s to %s gave up after %d attempts", due["delivery_id"], due["url"], attempt)
+            log.warning("alert delivery %s to webhook %s (%s) gave up after %d attempts: %s", due["delivery_id"],
+                        due["webhook_id"], due["url_hint"] or masked_url(due["url"]), attempt, error)
         else:
             outcome, next_at = "pending", utc_text(now + rules_logic.retry_delay(attempt))
             report.retried += 1
-        if error is None and not rules_logic.delivered(status_code):
-            error = f"HTTP {status_code}"
         await alerts_sql.record_attempt(db, due["delivery_id"], attempt, status_code, error, duration_ms, now_text,
                                         outcome, next_at)
+
+
+async def _open(gateway: "Gateway", due: dict) -> OpenedWebhook | str:
+    row = {"id": due["webhook_id"], "org_id": due["webhook_org_id"], "url": due["url"],
+           "url_ciphertext": due["url_ciphertext"], "secret_ciphertext": due["secret_ciphertext"],
+           "encryption_key_id": due["encryption_key_id"]}
+    try:
+        return await open_webhook(gateway.credentials.sealer, row)
+    except (UnreadableCredential, EncryptionConfigError) as exc:
+        log.error("webhook %s cannot be opened: %s", due["webhook_id"], exc)
+        return f"webhook cannot be opened: {exc}"[:500]
+
+
+async def _send(gateway: "Gateway", due: dict, webhook: OpenedWebhook, now: float,
+                now_text: str) -> tuple[int | None, str | None]:
+    """(HTTP status, None) or (None, the error without the URL)."""
+    body = json.dumps(rules_logic.webhook_body(due["format"], due["event"], due, now_text)).encode()
+    headers = {"content-type": "application/json", "user-agent": "ai-gateway-alerts",
+               DELIVERY_HEADER: str(due["delivery_id"]), EVENT_HEADER: due["event"]}
+    if webhook.secret is not None:  # a row not sealed yet has no secret: sent unsigned until the job seals it
+        headers[SIGNATURE_HEADER] = signature_header(webhook.secret, int(now), body)
+    try:
+        response = await gateway.ports.http.send("POST", webhook.url, headers, body, WEBHOOK_TIMEOUTS)
+        try:
+            status = response.status
+            await response.read()
+        finally:
+            response.close()
+        return status, None
+    except Exception as exc:  # refused, timed out, a malformed URL: recorded, and retried like a 500
+        return None, scrub(f"{type(exc).__name__}: {exc}", webhook.url)[:500]
 
 
 async def run(gateway: "Gateway") -> RunReport:

@@ -12,7 +12,11 @@ from gateway.pipeline.alerts import Reading, Rule
 from gateway.ports import Database, Statement
 
 RULE_COLUMNS = "id, org_id, key_id, kind, severity, threshold, window_minutes, params, enabled, created_at, updated_at"
-WEBHOOK_COLUMNS = "id, org_id, url, format, enabled, created_at"
+# What the admin API reads of a webhook: never the ciphertexts (the plain `url` only of a row not sealed yet,
+# which the answer masks: api/admin/alerts.py).
+WEBHOOK_COLUMNS = "id, org_id, url, url_hint, encryption_key_id, format, enabled, created_at"
+# What opening a webhook needs (pipeline/webhook_secrets.py).
+SEALED_WEBHOOK_COLUMNS = "id, org_id, url, url_ciphertext, secret_ciphertext, encryption_key_id"
 ALERT_COLUMNS = ("a.id, a.rule_id, r.kind, a.org_id, a.subject, a.severity, a.status, a.message, a.value, a.threshold, "
                  "a.fired_at, a.last_seen_at, a.resolved_at")
 # The caller's own mistakes say nothing about a provider or model (the same split as pipeline/health.py).
@@ -176,7 +180,9 @@ async def queue_deliveries(db: Database, alert_id: str, org_id: str | None, even
 async def due_deliveries(db: Database, now: str, limit: int) -> list[dict[str, Any]]:
     """Pending deliveries whose time has come, oldest first, with their webhook and alert."""
     result = await db.query(
-        f"SELECT d.id AS delivery_id, d.event, d.attempts, d.next_attempt_at, w.url, w.format, {ALERT_COLUMNS} "
+        f"SELECT d.id AS delivery_id, d.event, d.attempts, d.next_attempt_at, w.id AS webhook_id, "
+        "w.org_id AS webhook_org_id, w.url, w.url_ciphertext, w.secret_ciphertext, w.encryption_key_id, w.url_hint, "
+        f"w.format, {ALERT_COLUMNS} "
         "FROM alert_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN alerts a ON a.id = d.alert_id "
         "JOIN alert_rules r ON r.id = a.rule_id "
         "WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.id LIMIT ?",
@@ -299,3 +305,52 @@ async def get_alert(db: Database, alert_id: str) -> dict[str, Any] | None:
     result = await db.query(
         f"SELECT {ALERT_COLUMNS} FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE a.id = ?", (alert_id,))
     return result.rows[0] if result.rows else None
+
+
+# --- sealing webhooks (pipeline/webhook_secrets.py) and retention -----------------------------------
+
+_TO_SEAL = "url_ciphertext IS NULL OR encryption_key_id IS NOT ?"
+
+
+async def webhooks_to_seal(db: Database, current_key_id: str, limit: int) -> list[dict[str, Any]]:
+    """Rows still in plain text (written before migration 0024) or sealed under another key id."""
+    result = await db.query(f"SELECT {SEALED_WEBHOOK_COLUMNS} FROM webhooks WHERE {_TO_SEAL} ORDER BY id LIMIT ?",
+                            (current_key_id, limit))
+    return result.rows
+
+
+async def count_webhooks_to_seal(db: Database, current_key_id: str) -> int:
+    result = await db.query(f"SELECT COUNT(*) AS n FROM webhooks WHERE {_TO_SEAL}", (current_key_id,))
+    return int(result.rows[0]["n"])
+
+
+async def reseal_webhook(db: Database, webhook_id: str, seen_key_id: str | None, columns: dict[str, Any]) -> bool:
+    """Write the sealed columns if the row is still under the key it was read with (a concurrent PATCH that
+    sealed a new URL is never overwritten)."""
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+    result = await db.query(f"UPDATE webhooks SET {assignments} WHERE id = ? AND encryption_key_id IS ?",
+                            [*columns.values(), webhook_id, seen_key_id])
+    return result.changes > 0
+
+
+async def sealed_webhook(db: Database, webhook_id: str) -> dict[str, Any] | None:
+    return await get_row(db, "webhooks", SEALED_WEBHOOK_COLUMNS, webhook_id)
+
+
+async def prune_resolved(db: Database, cutoff: str, limit: int) -> int:
+    """Delete up to `limit` alerts resolved before `cutoff`, oldest first, with their deliveries and the
+    deliveries' attempts — explicitly, children first, in one batch (atomic on D1 and locally), so it holds
+    whether or not the connection enforces the foreign keys' ON DELETE CASCADE. Answers how many alerts went."""
+    result = await db.query("SELECT id FROM alerts WHERE status = 'resolved' AND resolved_at < ? "
+                            "ORDER BY resolved_at, id LIMIT ?", (cutoff, limit))
+    ids = [row["id"] for row in result.rows]
+    if not ids:
+        return 0
+    marks = ", ".join("?" for _ in ids)
+    await db.batch([
+        Statement("DELETE FROM alert_delivery_attempts WHERE delivery_id IN "
+                  f"(SELECT id FROM alert_deliveries WHERE alert_id IN ({marks}))", ids),
+        Statement(f"DELETE FROM alert_deliveries WHERE alert_id IN ({marks})", ids),
+        Statement(f"DELETE FROM alerts WHERE id IN ({marks}) AND status = 'resolved'", ids),
+    ])
+    return len(ids)

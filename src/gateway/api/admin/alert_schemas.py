@@ -39,7 +39,8 @@ class UpdateRuleRequest(_RuleFields):
 
 
 class _WebhookFields(_Request):
-    url: str | None = Field(default=None, max_length=2000, description="http(s) URL that receives the POSTs")
+    url: str | None = Field(default=None, max_length=2000,
+                            description="https URL that receives the POSTs (a secret: sealed, answered masked)")
     format: WebhookFormat | None = Field(default=None, description='json (generic) or slack ({"text": ...})')
     enabled: bool | None = Field(default=None)
 
@@ -47,7 +48,8 @@ class _WebhookFields(_Request):
 class CreateWebhookRequest(_WebhookFields):
     org_id: str | None = Field(default=None, description="an org's webhook (its alerts only); null: every alert "
                                                           "(system)")
-    url: str = Field(max_length=2000, description="http(s) URL that receives the POSTs")  # type: ignore[assignment]
+    url: str = Field(max_length=2000, description="https URL that receives the POSTs (a secret: sealed, answered "
+                     "masked)")  # type: ignore[assignment]
     format: WebhookFormat = Field(default="json")  # type: ignore[assignment]
     enabled: bool = Field(default=True)  # type: ignore[assignment]
 

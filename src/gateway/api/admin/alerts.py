@@ -4,6 +4,11 @@ Who may do what: the system everything. An org's owners and admins read the glob
 org's rules (and its keys' rules) and webhooks, and see their org's alerts; a global rule they may read
 but not change (403); another org's anything answers 404. Anyone else (a plain member, a user in no org)
 gets 403. Global webhooks are the system's alone (they hear every alert, and their URLs are secrets).
+
+A webhook's URL is a secret (a Slack incoming-webhook URL is a bearer credential): it is sealed with the
+credentials' keyring and every answer shows it masked (`url`: scheme, host, the path's last 4 characters).
+Its signing secret is answered once, on creation and on rotate-secret (pipeline/webhook_signing.py). Targets
+are checked by pipeline/webhook_targets.py (https; no private or loopback address unless a setting says so).
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
@@ -22,8 +26,12 @@ from gateway.api.admin.common import gateway_of, listing, refuse_nulls
 from gateway.api.admin.schemas import error_responses
 from gateway.api.admin_access import Principal, admin_principal, not_found, require_org_admin
 from gateway.api.responses import json_response
+from gateway.crypto.keyring import EncryptionConfigError, Sealer, UnreadableCredential
 from gateway.errors import InvalidRequestError, PermissionDeniedError
 from gateway.pipeline.alerts import rule_problem
+from gateway.pipeline.webhook_secrets import open_webhook, require_configured, sealed_columns
+from gateway.pipeline.webhook_signing import new_secret
+from gateway.pipeline.webhook_targets import RefusedTarget, TargetPolicy, check_target, masked_url
 from gateway.ports import Database
 from gateway.storage import alerts as alerts_sql
 from gateway.storage import keys as keys_sql
@@ -50,8 +58,16 @@ def rule_answer(row: dict[str, Any]) -> dict[str, Any]:
             "enabled": bool(row["enabled"])}
 
 
-def webhook_answer(row: dict[str, Any]) -> dict[str, Any]:
-    return {"object": "alert_webhook", **row, "enabled": bool(row["enabled"])}
+def webhook_answer(row: dict[str, Any], signing_secret: str | None = None) -> dict[str, Any]:
+    """The row with its URL masked (a row not sealed yet is masked from its plain URL); the signing secret
+    only when it was just made."""
+    shown = {"object": "alert_webhook", "id": row["id"], "org_id": row["org_id"],
+             "url": row["url_hint"] or masked_url(row["url"]), "format": row["format"],
+             "enabled": bool(row["enabled"]), "encryption_key_id": row["encryption_key_id"],
+             "created_at": row["created_at"]}
+    if signing_secret is not None:
+        shown["signing_secret"] = signing_secret
+    return shown
 
 
 def alert_answer(row: dict[str, Any]) -> dict[str, Any]:
@@ -67,10 +83,17 @@ def _check_rule(kind: str, threshold: float, params: dict[str, Any] | None, scop
         raise InvalidRequestError(f"Invalid value for '{field}': {why}.", param=field)
 
 
-def _check_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidRequestError("Invalid value for 'url': an http:// or https:// URL with a host.", param="url")
+def target_policy(request: Request) -> TargetPolicy:
+    settings = gateway_of(request).settings
+    return TargetPolicy(allow_http=settings.alert_webhook_allow_http,
+                        allow_private=settings.alert_webhook_allow_private)
+
+
+def _check_url(url: str, policy: TargetPolicy) -> None:
+    try:
+        check_target(url, policy)
+    except RefusedTarget as refused:
+        raise InvalidRequestError(f"Invalid value for 'url': {refused}.", param="url") from None
 
 
 async def _visible(db: Database, principal: Principal, table: str, columns: str, row_id: str, kind: str,
@@ -210,11 +233,21 @@ async def create_webhook(body: CreateWebhookRequest, request: Request,
         if await tenants.get_org(db, body.org_id) is None:
             raise InvalidRequestError(f"Unknown organization '{body.org_id}'.", param="org_id",
                                       code="unknown_reference")
-    _check_url(body.url)
+    _check_url(body.url, target_policy(request))
+    webhook_id, secret = "wh_" + uuid.uuid4().hex, new_secret()
+    sealed = await sealed_columns(gateway_of(request).credentials.sealer, webhook_id, body.org_id, body.url.strip(),
+                                  secret)
     row = await alerts_sql.insert_row(db, "webhooks", alerts_sql.WEBHOOK_COLUMNS, {
-        "id": "wh_" + uuid.uuid4().hex, "org_id": body.org_id, "url": body.url, "format": body.format,
-        "enabled": int(body.enabled)})
-    return json_response(webhook_answer(row), status=201)
+        "id": webhook_id, "org_id": body.org_id, **sealed, "format": body.format, "enabled": int(body.enabled)})
+    return json_response(webhook_answer(row, signing_secret=secret), status=201)
+
+
+@router.get("/webhooks/{webhook_id}", summary="One webhook (its URL masked)", response_description="the webhook",
+            responses=error_responses(401, 403, 404))
+async def get_webhook(webhook_id: str, request: Request, principal: Principal = Depends(admin_principal)) -> Response:
+    row = await _visible(gateway_of(request).ports.database, principal, "webhooks", alerts_sql.WEBHOOK_COLUMNS,
+                         webhook_id, "webhook", "webhook_id", global_visible=False)
+    return json_response(webhook_answer(row))
 
 
 @router.patch("/webhooks/{webhook_id}", summary="Change a webhook (not its org)",
@@ -226,8 +259,17 @@ async def update_webhook(webhook_id: str, body: UpdateWebhookRequest, request: R
                          global_visible=False)
     fields = body.model_dump(exclude_unset=True)
     refuse_nulls(fields, _WEBHOOK_FIELDS)
+    new_signing_secret = None
     if "url" in fields:
-        _check_url(fields["url"])
+        _check_url(fields["url"], target_policy(request))
+        # A new URL is sealed with the webhook's secret; a row without a readable one (not sealed yet, or
+        # under a key id no longer in the keyring) gets a new secret, answered here once.
+        sealer = gateway_of(request).credentials.sealer
+        require_configured(sealer)
+        secret = await _current_secret(db, sealer, webhook_id)
+        if secret is None:
+            secret = new_signing_secret = new_secret()
+        fields.update(await sealed_columns(sealer, webhook_id, row["org_id"], fields.pop("url").strip(), secret))
     if "enabled" in fields:
         fields["enabled"] = int(fields["enabled"])
     if not fields:
@@ -235,7 +277,45 @@ async def update_webhook(webhook_id: str, body: UpdateWebhookRequest, request: R
     updated = await alerts_sql.update_row(db, "webhooks", alerts_sql.WEBHOOK_COLUMNS, webhook_id, fields, touch=False)
     if updated is None:
         raise not_found("webhook", webhook_id, "webhook_id")
-    return json_response(webhook_answer(updated))
+    return json_response(webhook_answer(updated, signing_secret=new_signing_secret))
+
+
+async def _current_secret(db: Database, sealer: Sealer, webhook_id: str) -> str | None:
+    stored = await alerts_sql.sealed_webhook(db, webhook_id)
+    if stored is None or not stored["url_ciphertext"]:
+        return None
+    try:
+        return (await open_webhook(sealer, stored)).secret
+    except UnreadableCredential:
+        return None
+
+
+@router.post("/webhooks/{webhook_id}/rotate-secret", summary="Replace a webhook's signing secret (answered once)",
+             response_description="the webhook with its new signing_secret",
+             responses=error_responses(401, 403, 404))
+async def rotate_webhook_secret(webhook_id: str, request: Request,
+                                principal: Principal = Depends(admin_principal)) -> Response:
+    """From this answer on, deliveries are signed with the new secret only (the receiver switches at once)."""
+    db = gateway_of(request).ports.database
+    row = await _visible(db, principal, "webhooks", alerts_sql.WEBHOOK_COLUMNS, webhook_id, "webhook", "webhook_id",
+                         global_visible=False)
+    sealer = gateway_of(request).credentials.sealer
+    require_configured(sealer)
+    stored = await alerts_sql.sealed_webhook(db, webhook_id)
+    if stored is None:  # deleted meanwhile
+        raise not_found("webhook", webhook_id, "webhook_id")
+    try:
+        opened = await open_webhook(sealer, stored)
+    except UnreadableCredential:
+        raise EncryptionConfigError(f"Webhook '{webhook_id}' cannot be opened: the key that sealed it "
+                                    f"('{row['encryption_key_id']}') is not in GATEWAY_ENCRYPTION_KEY. Set its "
+                                    "url again (PATCH) to seal it under the current key.") from None
+    secret = new_secret()
+    fields = await sealed_columns(sealer, webhook_id, row["org_id"], opened.url, secret)
+    updated = await alerts_sql.update_row(db, "webhooks", alerts_sql.WEBHOOK_COLUMNS, webhook_id, fields, touch=False)
+    if updated is None:
+        raise not_found("webhook", webhook_id, "webhook_id")
+    return json_response(webhook_answer(updated, signing_secret=secret))
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, summary="Remove a webhook (and its delivery records)",
