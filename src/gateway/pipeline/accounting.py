@@ -163,7 +163,7 @@ async def apply_free_neurons(db: Database, rows: list[dict[str, Any]], daily_fre
             # The cost before the split (kept: a batch written again row by row is split again, not twice).
             prior = row.setdefault(BEFORE_FREE, Cost(row.get("cost_usd"), row.get("cost_status") or "priced",
                                                      row.get("cost_note")))
-            row["cost_usd"], row["cost_status"], row["cost_note"] = neuron_cost(neurons, left[day], prior)
+            charge(row, neuron_cost(neurons, left[day], prior), {"price_version": row.get("price_version")})
         left[day] -= neurons
 
 
