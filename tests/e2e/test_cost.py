@@ -120,3 +120,47 @@ def test_a_price_change_bills_new_rows_at_the_new_version_and_keeps_older_rows(g
         with gateway.admin() as admin:  # the shared gateway's other tests expect the seeded price
             admin.patch(f"/admin/models/{model}", json={"input_usd_per_mtok": current["i"],
                                                           "output_usd_per_mtok": current["o"]})
+
+
+# Workers AI: 10,000 neurons a day free, then $0.011 per 1,000 (developers.cloudflare.com/workers-ai/platform/
+# pricing); Llama 4 Scout uses 24,545 neurons per 1M input tokens and 77,273 per 1M output tokens.
+SCOUT = "workers-ai/@cf/meta/llama-4-scout-17b-16e-instruct"
+USD_PER_NEURON = 0.011 / 1000
+
+
+def test_workers_ai_is_free_within_the_allocation_then_billed_per_neuron(emulator, tmp_path_factory):
+    """A gateway with a 100-neuron allocation (paid use on): a call partly within what is left is billed for
+    the rest, the next wholly; the key's spend counter holds only what was billed."""
+    from datetime import datetime, timezone
+
+    from tests.conftest import GatewayServer, gateway_config
+
+    server = GatewayServer(gateway_config(emulator.base_url, WORKERS_AI_DAILY_NEURONS="100", WORKERS_AI_PAID="true"),
+                           tmp_path_factory.mktemp("wai-cost") / "gateway.sqlite3").start()
+    try:
+        key = server.create_key(name="wai-cost")
+        client = openai.OpenAI(base_url=server.base_url + "/v1", api_key=key, max_retries=0)
+        day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        text = " ".join(f"w{i}" for i in range(40))  # 44 prompt tokens, 43 reply words (the emulator's rule)
+        # 1.080 + 3.323 = 4.403 neurons; the row keeps neurons to 4 decimals, and bills those.
+        neurons = round(((40 + 4) * 24_545 + (40 + 3) * 77_273) / 1e6, 4)
+        server.sql("INSERT INTO neuron_usage (day, model_id, neurons, requests) VALUES (?, 'workers-ai/@cf/other', ?, 1)",
+                   day, 100 - 2.0)  # 2 neurons left today
+
+        def call() -> dict:
+            raw = client.chat.completions.with_raw_response.create(model=SCOUT, messages=[{"role": "user", "content": text}])
+            raw.parse()
+            return server.usage_row(raw.headers["x-request-id"])
+
+        partly, wholly = call(), call()
+        assert partly["neurons"] == pytest.approx(neurons, abs=1e-4)
+        assert (partly["cost_status"], partly["cost_note"]) == (
+            "priced", f"2 of {neurons:.6g} neurons free (Workers AI daily allocation)")
+        assert partly["cost_usd"] == pytest.approx((neurons - 2) * USD_PER_NEURON, rel=1e-6)
+        assert (wholly["cost_status"], wholly["cost_note"]) == ("priced", None)
+        assert wholly["cost_usd"] == pytest.approx(neurons * USD_PER_NEURON, rel=1e-6)
+        (spent,) = server.sql("SELECT spent_usd FROM spend_counters WHERE subject = ? AND period = ?",
+                              f"key:{partly['key_id']}", day)
+        assert spent["spent_usd"] == pytest.approx((2 * neurons - 2) * USD_PER_NEURON, rel=1e-6)
+    finally:
+        server.stop()
