@@ -81,23 +81,16 @@ def from_anthropic_metadata(metadata: Any) -> dict[str, str]:
 
 
 def request_tags(headers: Mapping[str, str], body_tags: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The request's tags: the body's, overridden by the header's on the same key; checked against the limits."""
+    """The request's tags: the body's, overridden by the header's on the same key; checked against the limits
+    (a problem the header has alone is the header's; one the merge makes, `metadata`'s)."""
     header = from_header(headers.get(HEADER))
+    if header:
+        check(header, HEADER)
     if not body_tags:
-        if header:
-            check(header, HEADER)
         return header
     merged = {**body_tags, **header}
-    # A problem is named where it came from: the header when a header tag is at fault, else `metadata`.
-    check(merged, HEADER if header and (len(header) > MAX_TAGS or _first_bad(header)) else "metadata")
+    check(merged, "metadata")
     return merged
-
-
-def _first_bad(tags: Mapping[str, str]) -> str | None:
-    for key, value in tags.items():
-        if not _KEY.fullmatch(key) or len(value) > MAX_VALUE_CHARS:
-            return key
-    return None
 
 
 def check(tags: Mapping[str, str], param: str) -> None:
