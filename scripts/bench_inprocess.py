@@ -7,7 +7,8 @@ the socket benchmark (`scripts/bench.py`) is too noisy to tell them apart.
 
 `--model auto` (or auto/<strategy>) adds the router's ranking of the whole chat catalog to every request;
 `--fail-every K` makes every K-th upstream call answer 503, so those requests pay a failed attempt, its row
-and a retry (with no backoff wait: RETRY_BASE_SECONDS=0); `--stream` streams a 25-word answer. The
+and a retry (with no backoff wait: RETRY_BASE_SECONDS=0); `--stream` streams a 25-word answer; `--tags`
+sends three x-gateway-tags (parsed, and written to usage_tags). The
 difference between runs is the routing and fallback bookkeeping.
 """
 
@@ -55,6 +56,7 @@ STREAM = ([_sse({**_CHUNK, "choices": [{"index": 0, "delta": {"role": "assistant
           + [_sse({**_CHUNK, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
              _sse({**_CHUNK, "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 25, "total_tokens": 30}}),
              b"data: [DONE]\n\n"])
+TAGS = "app=checkout, feature=summary, end_user=u_42"
 OVERLOADED = json.dumps({"error": {"message": "overloaded", "type": "server_error", "param": None, "code": None}}).encode()
 
 
@@ -101,7 +103,7 @@ async def call(app, path: str, body: dict, headers: dict[str, str]) -> tuple[int
     return status, b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
 
 
-async def main(requests: int, model: str, fail_every: int, stream: bool = False) -> None:
+async def main(requests: int, model: str, fail_every: int, stream: bool = False, tags: bool = False) -> None:
     with tempfile.TemporaryDirectory() as folder:
         database = SQLiteDatabase(Path(folder) / "bench.sqlite3", own_thread=True)
         database.migrate(ROOT / "migrations", ROOT / "d1_views.sql")
@@ -116,6 +118,8 @@ async def main(requests: int, model: str, fail_every: int, stream: bool = False)
         status, body = await call(app, "/admin/keys", BENCH_KEY, {"authorization": f"Bearer {ADMIN_KEY}", "content-type": "application/json"})
         assert status == 201, body
         headers = {"authorization": f"Bearer {json.loads(body)['key']}", "content-type": "application/json"}
+        if tags:  # three attribution tags per request: their parsing, and a usage_tags write per request
+            headers["x-gateway-tags"] = TAGS
         for _ in range(300):  # warm-up: caches filled, code paths compiled
             await call(app, "/v1/chat/completions", request, headers)
         await asyncio.sleep(0.1)  # let the warm-up's usage rows be written
@@ -128,7 +132,7 @@ async def main(requests: int, model: str, fail_every: int, stream: bool = False)
         cpu_ms = (time.process_time() - started) / requests * 1000.0
         assert status == 200, body
         failing = f"every {fail_every}th upstream call failing" if fail_every else "no upstream failures"
-        kind = "streamed (25 words)" if stream else "non-stream"
+        kind = ("streamed (25 words)" if stream else "non-stream") + (" tagged" if tags else "")
         print(f"{requests} {kind} chat requests in-process (model {model}, {failing}): {cpu_ms:.3f} ms CPU per "
               f"request (usage rows included)")
         database.close()
@@ -140,5 +144,6 @@ if __name__ == "__main__":
     parser.add_argument("--model", default=REQUEST["model"], help="the requested model (auto, auto/cheapest, ...)")
     parser.add_argument("--fail-every", type=int, default=0, help="every K-th upstream call answers 503")
     parser.add_argument("--stream", action="store_true", help="streamed requests (the relay's cost per chunk)")
+    parser.add_argument("--tags", action="store_true", help=f"every request carries x-gateway-tags: {TAGS}")
     args = parser.parse_args()
-    asyncio.run(main(args.requests, args.model, args.fail_every, args.stream))
+    asyncio.run(main(args.requests, args.model, args.fail_every, args.stream, args.tags))

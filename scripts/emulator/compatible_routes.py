@@ -44,6 +44,9 @@ async def _chat(request: web.Request, provider: str) -> web.StreamResponse:
         return server._json(state, 400, wire.missing_param("model"))
     if not isinstance(messages, list) or not messages:
         return server._json(state, 400, wire.missing_param("messages"))
+    if provider == "groq" and "metadata" in body:  # Groq refuses OpenAI's metadata (its 400, as reported)
+        return server._json(state, 400, {"error": {"message": "`metadata` is not supported with this model",
+                                                   "type": "invalid_request_error", "param": "metadata"}})
     config = state.config
     await server._sleep(server._ms(knobs.latency_ms, config.latency_ms))
     if (answered := await server._fault(request, state, knobs, raw, model)) is not None:

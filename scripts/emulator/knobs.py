@@ -92,6 +92,7 @@ FAULTS = frozenset(
         "flap",
         "malformed-chunk",
         "no-done",
+        "no-usage",  # a stream without its usage chunk, whatever stream_options asked (openai_wire)
         "context-length",
         "content-filter",
         "content-filter-finish",

@@ -181,7 +181,7 @@ def stream_events(
         content.insert(len(content) // 2, SSE_MALFORMED)
     events += stream_shape.with_stall(content, knobs)
     events.append(chunk({}, reply.finish_reason))
-    if include_usage:
+    if include_usage and fault != "no-usage":  # no-usage: a server that ignores stream_options.include_usage
         events.append(sse({**head, "choices": [], "usage": usage(reply.prompt_tokens, reply.completion_tokens)}))
     if fault != "no-done":
         events.append(SSE_DONE)

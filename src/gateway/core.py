@@ -47,6 +47,7 @@ class Gateway:
         # so rows of all endpoints finishing together share one write and one check.
         self.spend_watch = SpendWatch(self, settings.spend_watch_refresh_seconds) if settings.spend_watch else None
         self.usage = UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds,
+                                   daily_free_neurons=settings.workers_ai_daily_neurons,
                                    on_written=self.spend_watch.observe if self.spend_watch else None)
         self.chat = ChatPipeline(ports, settings, self.catalog, usage=self.usage, credentials=self.credentials)
         self.embeddings = EmbeddingsPipeline(ports, settings, self.catalog, usage=self.usage,

@@ -9,6 +9,8 @@ import asyncio
 import json
 import uuid
 
+import pytest
+
 from gateway.core import Gateway
 from gateway.ports import Ports, Timeouts
 from gateway.ports.cloudflare import D1Database, EnvMapping, FetchClient, WaitUntilBackground
@@ -17,6 +19,13 @@ from gateway.settings import Settings
 from gateway.timefmt import utc_text
 
 NOW = 1_795_000_000.0
+
+
+
+@pytest.fixture
+def worker_vars(worker_vars):
+    """The webhook receiver is the emulator, on loopback over http: this Worker allows both."""
+    return {**worker_vars, "ALERT_WEBHOOK_ALLOW_HTTP": "true", "ALERT_WEBHOOK_ALLOW_PRIVATE": "true"}
 
 
 def usage_row(cost: float) -> dict:

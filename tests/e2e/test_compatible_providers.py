@@ -223,6 +223,16 @@ def test_groq_usage_from_x_groq_is_given_to_a_client_that_asked(client, gateway)
     assert (row["input_tokens"], row["output_tokens"]) == counts(messages, text)
 
 
+def test_groq_gets_no_metadata_which_it_refuses_but_the_tags_are_kept(client, gateway, emulator):
+    raw = client.chat.completions.with_raw_response.create(
+        model="groq/llama-3.1-8b-instant", metadata={"feature": "groq-tags"},
+        messages=[{"role": "user", "content": "Metadata stays home"}])
+    raw.parse()
+    assert "metadata" not in sent_request(emulator, "/groq/openai/v1/chat/completions", "Metadata stays home")["body"]
+    assert gateway.sql("SELECT tag_key, tag_value FROM usage_tags WHERE request_id = ?",
+                       raw.headers["x-request-id"]) == [{"tag_key": "feature", "tag_value": "groq-tags"}]
+
+
 @pytest.mark.parametrize(
     ("model", "field", "extra"),
     [

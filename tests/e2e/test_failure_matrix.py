@@ -535,7 +535,7 @@ def test_17_a_provider_without_any_key_is_served_by_free_workers_ai(keyless_serv
     (row,) = tenant.rows(1)
     assert (row["requested_model"], row["provider_id"], row["status"], row["attempt_of"]) == (
         "anthropic/claude-haiku-4-5", "workers-ai", "success", None)
-    assert row["cost_status"] == "priced" and row["neurons"] > 0  # billed in neurons, within the free allocation
+    assert row["cost_status"] == "free" and row["neurons"] > 0  # in neurons, within the free allocation (docs/cost.md)
 
     # An org that allows no Workers AI for missing keys gets the missing-key error instead.
     with keyless_server.admin() as admin:

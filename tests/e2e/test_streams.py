@@ -35,6 +35,7 @@ def test_stream_cut_midway_ends_with_an_error_the_sdk_raises(gateway, api_key):
     assert row["status"] == "error" and row["error_type"] == "server_error"
     # The tokens it produced stay on the row for the record; only success is billed (docs/fallbacks.md).
     assert row["output_tokens"] > 0 and (row["cost_usd"], row["cost_status"]) == (0, "none")
+    assert row["cost_note"] == "failed: only success is billed"
 
 
 def test_malformed_upstream_chunk_is_skipped(gateway, api_key):
@@ -72,4 +73,9 @@ def test_client_disconnect_midway_is_accounted(gateway, api_key):
     assert row["status"] == "cancelled"
     assert 0 < row["output_tokens"] < 40
     assert row["cost_status"] == "estimated" and row["cost_usd"] > 0
+    assert row["cost_note"] == "estimated: stream cancelled by the client before its usage (4 characters a token)"
+    # Billed for what was produced: the documented estimator (4 characters a token, rounded up) of the prompt
+    # and of the words that streamed, at gpt-4o-mini's $0.15 / $0.60 per 1M tokens.
+    assert row["input_tokens"] == -(-len(body["messages"][0]["content"]) // 4)
+    assert row["cost_usd"] == pytest.approx((row["input_tokens"] * 0.15 + row["output_tokens"] * 0.60) / 1e6)
     assert row["latency_ms"] < 40 * 100  # it stopped early instead of waiting for the whole stream

@@ -216,6 +216,27 @@ def test_json_body_works_as_well_as_multipart(server, key, emulator):
     assert sent(emulator, text)["body"]["seconds"] == "12"  # OpenAI takes seconds as a string
 
 
+def test_the_jobs_row_carries_the_creating_requests_tags(client, server):
+    """x-gateway-tags on the create call: kept with the job, on its usage row (with video_id) and in usage_tags."""
+    video = client.videos.create(model="gemini/veo-3.0-fast-generate-001", prompt=prompt("Tagged"), seconds="8",
+                                 extra_headers={"x-gateway-tags": "app=trailer, feature=teaser"})
+    assert client.videos.retrieve(video.id).status == "completed"
+    (row,) = job_usage_rows(server, video.id)
+    assert json.loads(row["tags"]) == {"app": "trailer", "feature": "teaser", "video_id": video.id}
+    assert {(r["tag_key"], r["tag_value"]) for r in db_rows(
+        server, "SELECT tag_key, tag_value FROM usage_tags WHERE request_id = ?", row["request_id"])} == {
+        ("app", "trailer"), ("feature", "teaser"), ("video_id", video.id)}
+    assert row["cost_usd"] == pytest.approx(8 * PRICES["gemini/veo-3.0-fast-generate-001"])
+
+
+def test_bad_tags_on_a_video_create_start_no_job(server, key):
+    response = call(server, key, "POST", "/v1/videos", headers={"x-gateway-tags": "no pairs here"},
+                    json={"model": "gemini/veo-3.0-fast-generate-001", "prompt": prompt("Untagged")})
+    assert response.status_code == 400 and response.json()["error"]["param"] == "x-gateway-tags"
+    assert db_rows(server, "SELECT COUNT(*) AS n FROM usage_log WHERE request_id = ?",
+                   response.headers["x-request-id"]) == [{"n": 0}]
+
+
 def test_sora_pro_hd_size_is_billed_at_its_own_rate(client, server):
     video = client.videos.create(model="openai/sora-2-pro", prompt=prompt("HD"), seconds="4", size="1024x1792")
     assert client.videos.retrieve(video.id).status == "completed"
@@ -339,6 +360,7 @@ def test_a_failed_job_is_reported_and_not_billed(client, server, model):
     (row,) = job_usage_rows(server, video.id)
     assert (row["status"], row["error_type"], row["cost_usd"], row["cost_status"]) == (
         "error", "moderation_blocked", 0.0, "none")
+    assert row["cost_note"] == "failed: only success is billed"
 
 
 @pytest.mark.parametrize("body, param", [

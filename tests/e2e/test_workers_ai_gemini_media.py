@@ -70,10 +70,12 @@ def test_workers_ai_embeddings_float(client, server, emulator):
     tokens = sum(-(-len(t) // 4) for t in inputs)
     assert answer.usage.prompt_tokens == tokens
     row = server.usage_row(raw.headers["x-request-id"])
+    # Within the day's free neurons (docs/cost.md): free, with its neurons.
     assert (row["status"], row["provider_id"], row["endpoint"], row["cost_status"]) == (
-        "success", "workers-ai", "embeddings", "estimated")
+        "success", "workers-ai", "embeddings", "free")
     assert row["input_tokens"] == tokens
-    assert row["cost_usd"] == pytest.approx(tokens * BGE_SMALL_PRICE / 1_000_000)
+    assert row["cost_usd"] == 0.0
+    assert row["neurons"] == pytest.approx(tokens * 1841 / 1_000_000, abs=1e-4)  # 0012: 1841 neurons per Mtok
 
 
 def test_workers_ai_embeddings_base64_is_little_endian_float32(client, emulator):
@@ -120,7 +122,8 @@ def test_aura_speaks_mp3_streamed(client, server, emulator):
     row = server.usage_row(request_id)
     assert (row["status"], row["endpoint"], row["provider_id"]) == ("success", "speech", "workers-ai")
     assert json.loads(row["units"]) == {"characters": len(text)}
-    assert row["cost_usd"] == pytest.approx(len(text) * AURA_1_PRICE / 1_000_000)
+    assert (row["cost_usd"], row["cost_status"]) == (0.0, "free")  # within the day's free neurons
+    assert row["neurons"] == pytest.approx(len(text) / 1000 * 1363.64, abs=1e-4)  # 0012: per 1,000 characters
 
 
 def test_aura_openai_voice_falls_back_to_the_default_speaker_and_wav(client, emulator):
@@ -142,7 +145,8 @@ def test_melotts_answers_its_base64_mp3_decoded(client, server, emulator):
     assert sent_with(emulator, text)["body"] == {"prompt": text, "lang": "fr"}
     row = server.usage_row(raw.headers["x-request-id"])
     assert row["status"] == "success"
-    assert row["cost_usd"] == pytest.approx(len(text) * MELOTTS_PRICE / 1_000_000)
+    assert (row["cost_usd"], row["cost_status"]) == (0.0, "free")  # within the day's free neurons
+    assert row["neurons"] == pytest.approx(len(text) / 1000 * 18.63, abs=1e-4)  # 0012: per 1,000 characters
 
 
 def test_melotts_cannot_make_wav(client):

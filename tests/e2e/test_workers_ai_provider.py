@@ -65,8 +65,10 @@ def test_chat_runs_the_model_over_rest_and_is_billed(client, gateway, emulator, 
     assert (row["status"], row["provider_id"], row["model_id"]) == ("success", "workers-ai", model_id)
     assert (row["input_tokens"], row["output_tokens"]) == (prompt, output)
     pin, pout = PRICES[model_id]
-    assert row["cost_status"] == "priced"
-    assert row["cost_usd"] == pytest.approx((prompt * pin + output * pout) / 1_000_000)
+    # Within the day's free neurons (docs/cost.md): free, its neurons those the catalog's USD price stands for.
+    assert (row["cost_status"], row["cost_usd"]) == ("free", 0.0)
+    assert row["cost_note"] == "free: within the Workers AI daily free neurons"
+    assert row["neurons"] == pytest.approx((prompt * pin + output * pout) / 1_000_000 / (0.011 / 1000), rel=1e-3)
 
 
 @pytest.mark.parametrize("include_usage", [True, False])
@@ -87,7 +89,7 @@ def test_stream_with_and_without_the_usage_chunk(client, gateway, emulator, incl
     assert last_run(emulator)["body"]["stream"] is True
 
     row = gateway.usage_row(raw.headers["x-request-id"])
-    assert (row["stream"], row["status"], row["cost_status"]) == (1, "success", "priced")
+    assert (row["stream"], row["status"], row["cost_status"]) == (1, "success", "free")  # within the free neurons
     assert (row["input_tokens"], row["output_tokens"]) == (prompt, output)
     assert row["ttft_ms"] is not None
 
@@ -140,6 +142,7 @@ def test_a_cut_stream_ends_with_an_error_event_and_an_unbilled_row(client, gatew
         list(raw.parse())
     row = gateway.usage_row(raw.headers["x-request-id"])
     assert (row["status"], row["cost_usd"], row["cost_status"]) == ("error", 0, "none")  # only success is billed
+    assert row["cost_note"] == "failed: only success is billed"
 
 
 def test_a_malformed_event_is_skipped(client):

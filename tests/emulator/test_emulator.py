@@ -340,6 +340,14 @@ def test_no_done_ends_after_the_finish_chunk(client):
     assert json.loads(payloads[-1])["choices"][0]["finish_reason"] == "stop"
 
 
+def test_no_usage_ends_a_stream_without_its_usage_chunk_even_when_asked(client):
+    payloads = stream(client, chat(stream_options={"include_usage": True}), headers={"x-emulator-fault": "no-usage"})
+    assert payloads[-1] == "[DONE]"
+    chunks = [json.loads(p) for p in payloads[:-1]]
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert all(chunk["choices"] for chunk in chunks)  # no usage chunk (its choices would be empty)
+
+
 def test_content_filter_finish(client):
     body = client.post("/chat/completions", json=chat("[[emulator:fault=content-filter-finish]]")).json()
     assert body["choices"][0]["finish_reason"] == "content_filter"

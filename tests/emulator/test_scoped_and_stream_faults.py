@@ -308,3 +308,12 @@ def test_retry_after_sets_the_429s_header(http, emulator):
 def test_bad_new_knobs_are_400s_naming_them(http, text, named):
     response = http.post(OPENAI, json=body(text))
     assert response.status_code == 400 and named in response.json()["error"]["message"]
+
+
+def test_groq_refuses_openai_metadata(http):
+    """Groq answers 400 for OpenAI's `metadata` (its error as reported: message, param), the gateway drops it."""
+    answer = http.post(GROQ, json={"model": "llama-3.1-8b-instant", "metadata": {"app": "x"},
+                                   "messages": [{"role": "user", "content": "hi"}]})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == {"message": "`metadata` is not supported with this model",
+                                      "type": "invalid_request_error", "param": "metadata"}

@@ -13,6 +13,7 @@ from gateway.pipeline import accounting
 from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.chat import ChatPipeline
 from gateway.pipeline.context import Caller, RequestContext, Target
+from gateway.pipeline.cost import STREAM_ESTIMATE
 from gateway.ports import Ports
 from gateway.ports.fakes import CollectingBackground, FakeClock
 from gateway.settings import Settings
@@ -71,6 +72,7 @@ def test_error_without_usage_costs_nothing():
     assert (row["status"], row["http_status"], row["error_type"]) == ("error", 429, "rate_limit")
     assert row["cost_usd"] == 0.0
     assert row["cost_status"] == "none"
+    assert row["cost_note"] == "not sent to a provider"  # no time was spent waiting on one
     assert (row["input_tokens"], row["output_tokens"]) == (0, 0)
     assert row["ttft_ms"] is None
     assert row["tags"] is None
@@ -80,20 +82,23 @@ def test_success_without_reported_usage_has_unknown_cost():
     row = accounting.usage_row(context(), STARTED + 0.1)
     assert row["cost_usd"] is None
     assert row["cost_status"] == "none"
+    assert row["cost_note"] == "provider reported no usage"
 
 
 def test_estimated_usage_is_marked_estimated():
     row = accounting.usage_row(context(stream=True, usage=Usage(input_tokens=40, output_tokens=25)), STARTED + 1,
-                               estimated=True)
+                               estimate=STREAM_ESTIMATE)
     assert row["cost_status"] == "estimated"
+    assert row["cost_note"] == "estimated: stream ended without usage (4 characters a token)"
     assert row["cost_usd"] == pytest.approx((40 * 0.15 + 25 * 0.60) / 1e6)
 
 
 def test_estimated_usage_of_an_unlisted_model_stays_unpriced():
     ctx = context(usage=Usage(input_tokens=40, output_tokens=25))
     ctx.target = Target("openai", "openai", "gpt-new", "openai/gpt-new", None)
-    row = accounting.usage_row(ctx, STARTED + 1, estimated=True)
+    row = accounting.usage_row(ctx, STARTED + 1, estimate=STREAM_ESTIMATE)
     assert (row["cost_usd"], row["cost_status"], row["price_version"]) == (None, "unpriced", None)
+    assert row["cost_note"] == "model not in the catalog"
     assert row["input_tokens"] == 40
 
 

@@ -47,43 +47,43 @@ def seeded(db) -> dict[str, dict]:
     ],
 )
 def test_seeded_prices(seeded, model_id, usage, expected):
-    cost, status = chat_cost(usage, seeded[model_id])
+    cost, status, _ = chat_cost(usage, seeded[model_id])
     assert status == "priced"
     assert cost == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
 def test_more_cached_than_input_tokens_bills_all_input_at_the_cached_price(seeded):
     # gpt-4o-mini cached 0.075: a provider over-reporting cached tokens never makes input negative.
-    cost, _ = chat_cost(Usage(input_tokens=1000, cached_input_tokens=5000), seeded["openai/gpt-4o-mini"])
+    cost, *_ = chat_cost(Usage(input_tokens=1000, cached_input_tokens=5000), seeded["openai/gpt-4o-mini"])
     assert cost == pytest.approx(1000 * 0.075 / 1e6)
 
 
 def test_more_reasoning_than_output_tokens_bills_only_the_output(seeded):
-    cost, _ = chat_cost(Usage(output_tokens=100, reasoning_tokens=400), seeded["openai/o4-mini"])
+    cost, *_ = chat_cost(Usage(output_tokens=100, reasoning_tokens=400), seeded["openai/o4-mini"])
     assert cost == pytest.approx(100 * 4.40 / 1e6)
 
 
 def test_a_reasoning_price_bills_reasoning_tokens_at_it():
     model = {"input_usd_per_mtok": 1.0, "output_usd_per_mtok": 4.0, "reasoning_usd_per_mtok": 2.0}
-    cost, status = chat_cost(Usage(input_tokens=1000, output_tokens=1000, reasoning_tokens=600), model)
+    cost, status, _ = chat_cost(Usage(input_tokens=1000, output_tokens=1000, reasoning_tokens=600), model)
     assert status == "priced"
     assert cost == pytest.approx((1000 * 1.0 + 400 * 4.0 + 600 * 2.0) / 1e6)
 
 
 def test_without_a_cached_price_cached_tokens_cost_the_input_price():
     model = {"input_usd_per_mtok": 3.0, "cached_input_usd_per_mtok": None, "output_usd_per_mtok": 15.0}
-    cost, _ = chat_cost(Usage(input_tokens=1000, cached_input_tokens=900, output_tokens=10), model)
+    cost, *_ = chat_cost(Usage(input_tokens=1000, cached_input_tokens=900, output_tokens=10), model)
     assert cost == pytest.approx((1000 * 3.0 + 10 * 15.0) / 1e6)
 
 
 def test_a_free_model_costs_zero_and_is_priced():
     model = {"input_usd_per_mtok": 0.0, "cached_input_usd_per_mtok": 0.0, "output_usd_per_mtok": 0.0}
-    assert chat_cost(Usage(input_tokens=10, output_tokens=10), model) == (0.0, "priced")
+    assert chat_cost(Usage(input_tokens=10, output_tokens=10), model)[:2] == (0.0, "priced")
 
 
 @pytest.mark.parametrize("model", [None, {"input_usd_per_mtok": None, "output_usd_per_mtok": 1.0}])
 def test_a_model_without_prices_is_unpriced(model):
-    assert chat_cost(Usage(input_tokens=10, output_tokens=10), model) == (None, "unpriced")
+    assert chat_cost(Usage(input_tokens=10, output_tokens=10), model)[:2] == (None, "unpriced")
 
 
 @pytest.mark.parametrize(("characters", "tokens"), [(0, 0), (1, 1), (3, 1), (4, 1), (5, 2), (8, 2), (401, 101)])

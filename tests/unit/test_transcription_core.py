@@ -156,12 +156,12 @@ def test_other_audio_is_estimated_at_128_kbit_per_second():
 
 def test_cost_by_minutes_or_by_tokens():
     per_minute = {"stt_usd_per_minute": 0.006}
-    assert transcription_cost(90.0, None, per_minute) == (pytest.approx(0.009), "priced")
+    assert transcription_cost(90.0, None, per_minute)[:2] == (pytest.approx(0.009), "priced")
     tokens = {"stt_usd_per_minute": 0.006, "input_usd_per_mtok": 6.0, "output_usd_per_mtok": 10.0}
-    assert transcription_cost(90.0, Usage(input_tokens=1000, output_tokens=100), tokens) == (pytest.approx(0.007), "priced")
-    assert transcription_cost(90.0, Usage(input_tokens=1000), per_minute) == (pytest.approx(0.009), "priced")
-    assert transcription_cost(90.0, None, None) == (None, "unpriced")
-    assert transcription_cost(90.0, None, {"stt_usd_per_minute": None}) == (None, "unpriced")
+    assert transcription_cost(90.0, Usage(input_tokens=1000, output_tokens=100), tokens)[:2] == (pytest.approx(0.007), "priced")
+    assert transcription_cost(90.0, Usage(input_tokens=1000), per_minute)[:2] == (pytest.approx(0.009), "priced")
+    assert transcription_cost(90.0, None, None)[:2] == (None, "unpriced")
+    assert transcription_cost(90.0, None, {"stt_usd_per_minute": None})[:2] == (None, "unpriced")
 
 
 # ---- rendering -------------------------------------------------------------------------------------

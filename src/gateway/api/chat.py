@@ -34,7 +34,8 @@ async def handle_chat(
 ) -> JsonResult | StreamResult:
     """Authenticate, validate, run the chat pipeline. Errors are accounted, then raised."""
     pipeline = gateway.chat
-    return await run_json_request(gateway, ctx, headers, body, ChatCompletionRequest, pipeline, pipeline.complete)
+    return await run_json_request(gateway, ctx, headers, body, ChatCompletionRequest, pipeline, pipeline.complete,
+                                  metadata_tags=True)
 
 
 async def chat_completions(gateway: Gateway, scope: dict[str, Any], receive: Receive, send: Send) -> None:

@@ -15,6 +15,7 @@ from gateway.errors import GatewayError, InternalError
 from gateway.pipeline.chat import JsonResult, StreamResult
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.endpoint import EndpointPipeline
+from gateway.pipeline import tags
 from gateway.pipeline.neurons import requested_output_tokens
 from gateway.pipeline.speech import MediaStreamResult
 
@@ -40,19 +41,23 @@ async def run_json_request(
     schema: type[BaseModel],
     pipeline: EndpointPipeline,
     run: Callable[[RequestContext, dict[str, Any]], Awaitable[Any]],
+    *, metadata_tags: bool = False,
 ) -> Any:
     """The steps every JSON route shares: authenticate, parse (RPC callers hand a dict already), validate
-    against `schema`, run. An error is accounted on `pipeline` (a row for an authenticated caller), then raised."""
+    against `schema`, read the tags (x-gateway-tags, and the body's `metadata` where `metadata_tags`), run.
+    An error is accounted on `pipeline` (a row for an authenticated caller; none for bad tags), then raised."""
     try:
         await gateway.authenticate(ctx, headers)
         if isinstance(body, (bytes, bytearray)):
             body = parse_json_object(body, gateway.settings.max_body_bytes)
         validate(schema, body)
+        ctx.tags = tags.request_tags(headers, tags.from_openai_metadata(body.get("metadata")) if metadata_tags else None)
         ctx.max_output_tokens = requested_output_tokens(body)  # for the Workers AI neuron estimate
         ctx.max_cost_usd = max_cost(headers, body)  # takes the body's max_cost out: never forwarded
         return await run(ctx, body)
     except GatewayError as error:
-        pipeline.fail(ctx, error)
+        if not isinstance(error, tags.InvalidTags):  # refused before anything ran: nothing to record
+            pipeline.fail(ctx, error)
         raise
 
 

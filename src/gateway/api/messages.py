@@ -16,6 +16,7 @@ from gateway.api.validation import parse_json_object
 from gateway.core import Gateway
 from gateway.errors import GatewayError, InternalError
 from gateway.ingress import anthropic_messages as ingress
+from gateway.pipeline import tags
 from gateway.pipeline.chat import JsonResult, StreamResult
 from gateway.pipeline.context import RequestContext
 from gateway.sse import SseDecoder
@@ -75,9 +76,11 @@ async def handle_messages(
         if isinstance(body, (bytes, bytearray)):
             body = parse_json_object(body, gateway.settings.max_body_bytes)
         request = ingress.to_openai_request(body)
+        ctx.tags = tags.request_tags(headers, tags.from_anthropic_metadata(body.get("metadata")))
         return await gateway.chat.complete(ctx, request), request["model"]
     except GatewayError as error:
-        gateway.chat.fail(ctx, error)
+        if not isinstance(error, tags.InvalidTags):  # refused before anything ran: nothing to record
+            gateway.chat.fail(ctx, error)
         raise
 
 

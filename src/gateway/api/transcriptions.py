@@ -10,6 +10,7 @@ from gateway.api.hot_route import ROUTED_ERROR_RESPONSES, serve_openai_route
 from gateway.core import Gateway
 from gateway.errors import GatewayError
 from gateway.multipart import parse_form
+from gateway.pipeline import tags
 from gateway.pipeline.chat import JsonResult
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.speech import MediaStreamResult
@@ -63,11 +64,13 @@ async def handle_transcription(
     accounted (a complete error row for an authenticated caller), then raised."""
     try:
         await gateway.authenticate(ctx, headers)
+        ctx.tags = tags.request_tags(headers)
         form = parse_form(headers.get("content-type"), body)
         request = transcription_request(form, gateway.settings.max_upload_bytes)
         result = await gateway.transcription.create(ctx, request)
     except GatewayError as error:
-        gateway.transcription.fail(ctx, error)
+        if not isinstance(error, tags.InvalidTags):  # refused before anything ran: nothing to record
+            gateway.transcription.fail(ctx, error)
         raise
     if isinstance(result.body, dict):
         return JsonResult(result.body)

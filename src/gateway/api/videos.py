@@ -15,6 +15,7 @@ from gateway.api.validation import validate
 from gateway.api.video_form import read_video_body
 from gateway.core import Gateway
 from gateway.errors import GatewayError, UpstreamError
+from gateway.pipeline import tags
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.speech import MediaStreamResult
 
@@ -39,7 +40,9 @@ async def _serve(request: Request, work: Callable[[Gateway, RequestContext], Awa
     except GatewayError as error:
         # A create gets its error row as every endpoint's request does; a poll, download, list or delete
         # only when the provider was asked and failed (a 404 for a made-up id is not usage).
-        if request.method == "POST" or (isinstance(error, UpstreamError) and ctx.upstream_seconds > 0):
+        if isinstance(error, tags.InvalidTags):
+            pass  # refused before anything ran: nothing to record
+        elif request.method == "POST" or (isinstance(error, UpstreamError) and ctx.upstream_seconds > 0):
             gateway.video.fail(ctx, error)
         return error_response(error, ctx.response_headers(clock.monotonic()))
     headers = ctx.response_headers(clock.monotonic())
@@ -54,6 +57,7 @@ async def _serve(request: Request, work: Callable[[Gateway, RequestContext], Awa
                  "multipart/form-data": {"schema": VideoRequest.model_json_schema()}}}})
 async def create_video(request: Request) -> Response:
     async def work(gateway: Gateway, ctx: RequestContext) -> dict[str, Any]:
+        ctx.tags = tags.request_tags(request.headers)
         raw = await request.body()
         body = read_video_body(raw, request.headers.get("content-type"), gateway.settings.max_body_bytes)
         validate(VideoRequest, body)

@@ -12,7 +12,7 @@ from gateway.errors import ErrorCategory, InternalError, UpstreamError
 from gateway.pipeline.attempts import Want
 from gateway.pipeline.catalog import require_vision
 from gateway.pipeline.context import RequestContext
-from gateway.pipeline.cost import estimate_tokens
+from gateway.pipeline.cost import CANCELLED_ESTIMATE, STREAM_ESTIMATE, estimate_tokens
 from gateway.pipeline.endpoint import EndpointPipeline, Route
 from gateway.pipeline.idle_timeout import IdleTimeout
 from gateway.pipeline.router import chat_needs
@@ -175,9 +175,11 @@ class ChatPipeline(EndpointPipeline):
         finally:
             idle.close()
             opened.response.close()
-            estimated = state.usage is None
+            estimate = None
+            if state.usage is None:  # the provider sent no usage: the documented estimator (cost.py)
+                estimate = CANCELLED_ESTIMATE if ctx.status == "cancelled" else STREAM_ESTIMATE
             ctx.usage = state.usage or _estimate_usage(body, opened.produced_chars)
-            self.finish(ctx, estimated=estimated)
+            self.finish(ctx, estimate=estimate)
 
 
 def _content_chars(chunk: dict[str, Any]) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 from gateway.pipeline.attempts import Want
 from gateway.pipeline.chat import JsonResult
 from gateway.pipeline.context import RequestContext
-from gateway.pipeline.cost import estimate_tokens
+from gateway.pipeline.cost import TOKENS_ESTIMATE, estimate_tokens
 from gateway.pipeline.endpoint import EndpointPipeline, Route
 from gateway.pipeline.router import needs_for
 from gateway.pipeline.upstream import read_json
@@ -39,12 +39,12 @@ class EmbeddingsPipeline(EndpointPipeline):
             return route.adapter.parse_response(payload, body)
 
         answer, usage = await self.attempt(ctx, want, embed)
-        estimated = usage is None
+        estimate = None
         if usage is None:
-            usage = estimate_usage(body.get("input"))
+            usage, estimate = estimate_usage(body.get("input")), TOKENS_ESTIMATE
             answer["usage"] = {"prompt_tokens": usage.input_tokens, "total_tokens": usage.input_tokens}
         ctx.usage = usage
-        self.finish(ctx, estimated=estimated)
+        self.finish(ctx, estimate=estimate)
         return JsonResult(answer)
 
 

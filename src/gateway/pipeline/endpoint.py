@@ -53,7 +53,8 @@ class EndpointPipeline:
         self._ports = ports
         self._settings = settings
         self._catalog = catalog
-        self._usage = usage or accounting.UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds)
+        self._usage = usage or accounting.UsageRecorder(ports.database, ports.background, settings.usage_flush_seconds,
+                                                        daily_free_neurons=settings.workers_ai_daily_neurons)
         self._policy = settings.retry
         self._ai_http = AiBindingHttp(ports.ai) if ports.ai is not None else None
         self._credentials = credentials or CredentialResolver.for_ports(ports, settings)
@@ -149,8 +150,9 @@ class EndpointPipeline:
         if ctx.caller is not None:
             self.finish(ctx)
 
-    def finish(self, ctx: RequestContext, *, estimated: bool = False) -> None:
-        self._record_row(accounting.usage_row(ctx, self._ports.clock.monotonic(), estimated=estimated))
+    def finish(self, ctx: RequestContext, *, estimate: str | None = None) -> None:
+        """Account for a request that ended; `estimate`: the note of usage the gateway estimated (cost.py)."""
+        self._record_row(accounting.usage_row(ctx, self._ports.clock.monotonic(), estimate=estimate))
 
     def _record_failed(self, ctx: RequestContext, row: dict[str, Any]) -> None:
         """A failed attempt another one followed (a retry, a fallback, the next key level): its zero-cost

@@ -46,6 +46,5 @@ class ImagesPipeline(EndpointPipeline):
         row = accounting.usage_row(ctx, self._ports.clock.monotonic())
         entry = ctx.target.catalog_entry if ctx.target else None
         row["units"] = json.dumps({"images": images, "size": result.size, "quality": result.quality})
-        row["cost_usd"], row["cost_status"] = image_cost(images, result.size, result.quality, entry)
-        row["price_version"] = entry.get("price_version") if entry else None
+        accounting.charge(row, image_cost(images, result.size, result.quality, entry), entry)
         self._record_row(row)

@@ -369,8 +369,7 @@ def _prepared(models: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, An
 
 def _image_unit_usd(entry: Mapping[str, Any], needs: Needs) -> float | None:
     """USD per image at the request's size and quality (pipeline/cost.py's lookup); None: no such price."""
-    price, _ = image_cost(1, needs.size, needs.quality, entry)
-    return price
+    return image_cost(1, needs.size, needs.quality, entry).usd
 
 
 def rank(models: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]], needs: Needs, strategy: str,

@@ -106,10 +106,10 @@ class SpeechPipeline(EndpointPipeline):
         row = accounting.usage_row(ctx, self._ports.clock.monotonic())
         entry = ctx.target.catalog_entry if ctx.target else None
         row["units"] = json.dumps({"characters": characters})
-        row["cost_usd"], row["cost_status"] = speech_cost(characters, entry)
-        row["price_version"] = entry.get("price_version") if entry else None
         if ctx.status == "error":
             accounting.unbilled(row)  # broke midway: only what succeeded is billed
+        else:
+            accounting.charge(row, speech_cost(characters, entry), entry)
         self._record_row(row)
 
 

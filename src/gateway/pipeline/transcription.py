@@ -18,7 +18,7 @@ from typing import Any
 from gateway.pipeline import accounting
 from gateway.pipeline.attempts import Want
 from gateway.pipeline.context import RequestContext
-from gateway.pipeline.cost import transcription_cost
+from gateway.pipeline.cost import AUDIO_ESTIMATE, estimated, transcription_cost
 from gateway.pipeline.endpoint import EndpointPipeline, Route
 from gateway.pipeline.router import needs_for
 from gateway.transcription.request import TranscriptionRequest
@@ -68,9 +68,7 @@ class TranscriptionPipeline(EndpointPipeline):
         row = accounting.usage_row(ctx, self._ports.clock.monotonic())
         entry = ctx.target.catalog_entry if ctx.target else None
         row["units"] = json.dumps({"seconds": round(seconds, 3)})
-        cost, status = transcription_cost(seconds, ctx.usage, entry)
+        cost = transcription_cost(seconds, ctx.usage, entry)
         by_minutes = ctx.usage is None or not entry or entry.get("input_usd_per_mtok") is None
-        row["cost_usd"] = cost
-        row["cost_status"] = "estimated" if cost is not None and by_minutes and not exact else status
-        row["price_version"] = entry.get("price_version") if entry else None
+        accounting.charge(row, estimated(cost, AUDIO_ESTIMATE) if by_minutes and not exact else cost, entry)
         self._record_row(row)

@@ -12,7 +12,8 @@ import time
 from typing import Any, Mapping
 
 from gateway.pipeline.context import RequestContext
-from gateway.pipeline.cost import video_cost
+from gateway.pipeline.accounting import charge
+from gateway.pipeline.cost import FAILED, not_billed, priced, video_cost
 from gateway.providers.base import VideoJobState
 from gateway.timefmt import utc_text
 
@@ -46,7 +47,7 @@ def new_job(ctx: RequestContext, body: Mapping[str, Any], state: VideoJobState, 
         "key_level": ctx.key_level, "provider_id": target.provider_id, "model_id": target.model_id,
         "upstream_job_id": state.upstream_id, "seconds": seconds, "size": size,
         "request": json.dumps(kept, ensure_ascii=False), "created_at": stamp, "updated_at": stamp,
-        "polled_at": stamp, **state_columns(state, now, seconds),
+        "polled_at": stamp, "tags": json.dumps(ctx.tags) if ctx.tags else None, **state_columns(state, now, seconds),
     }
 
 
@@ -108,15 +109,13 @@ def usage_row(job: Mapping[str, Any], model: Mapping[str, Any] | None) -> dict[s
         "error_type": None if completed else str(error.get("code") or "video_generation_failed"),
         "latency_ms": float((finished - created) * 1000) if created is not None and finished is not None else None,
         "key_level": job.get("key_level"), "attempts": 1,
-        "tags": json.dumps({"video_id": job["id"]}),
+        # The creating request's tags (kept with the job), and the job's own video_id.
+        "tags": json.dumps({**json.loads(job.get("tags") or "{}"), "video_id": job["id"]}),
         "units": json.dumps({"seconds": seconds}),
         "input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0, "reasoning_tokens": 0,
-        "price_version": model.get("price_version") if model else None,
     }
     if completed and job.get("cost_usd") is not None:
-        row["cost_usd"], row["cost_status"] = float(job["cost_usd"]), "priced"
-    elif completed:
-        row["cost_usd"], row["cost_status"] = video_cost(seconds, job.get("size"), model)
-    else:
-        row["cost_usd"], row["cost_status"] = 0.0, "none"
-    return row
+        return charge(row, priced(float(job["cost_usd"])), model)
+    if completed:
+        return charge(row, video_cost(seconds, job.get("size"), model), model)
+    return charge(row, not_billed(FAILED), None)

@@ -14,7 +14,7 @@ from gateway.ports import Database
 JOB_COLUMNS = (
     "id", "kind", "request_id", "key_id", "user_id", "org_id", "tier_id", "key_level", "provider_id", "model_id",
     "upstream_job_id", "status", "progress", "seconds", "size", "request", "result", "error", "completed_at",
-    "expires_at", "polled_at", "created_at", "updated_at", "cost_usd",
+    "expires_at", "polled_at", "created_at", "updated_at", "cost_usd", "tags",
 )
 STATE_COLUMNS = ("status", "progress", "seconds", "result", "error", "completed_at", "expires_at", "cost_usd")
 

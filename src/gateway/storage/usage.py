@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from gateway.ports import Database, Statement
@@ -11,7 +12,7 @@ USAGE_COLUMNS = (
     "provider_id", "model_id", "stream", "status", "http_status", "error_type", "input_tokens",
     "cached_input_tokens", "output_tokens", "reasoning_tokens", "units", "neurons", "cost_usd",
     "cost_status", "price_version", "latency_ms", "ttft_ms", "overhead_ms", "key_level",
-    "route_strategy", "attempts", "tags", "attempt_of",
+    "route_strategy", "attempts", "tags", "attempt_of", "cost_note",
 )
 
 _INSERT_USAGE = (
@@ -21,12 +22,13 @@ _INSERT_USAGE = (
 
 
 async def insert(db: Database, row: dict[str, Any]) -> None:
-    await db.query(_INSERT_USAGE, [row.get(column) for column in USAGE_COLUMNS])
+    """One row and its tags, together."""
+    await db.batch(row_statements(row))
 
 
 async def insert_many(db: Database, rows: list[dict[str, Any]]) -> None:
     """All rows in one batch: one transaction, all or nothing."""
-    await db.batch([Statement(_INSERT_USAGE, [row.get(column) for column in USAGE_COLUMNS]) for row in rows])
+    await db.batch([statement for row in rows for statement in row_statements(row)])
 
 
 async def newest(db: Database, limit: int) -> list[dict[str, Any]]:
@@ -62,3 +64,24 @@ async def newest_visible(
 
 def insert_statement(row: dict[str, Any]) -> Statement:
     return Statement(_INSERT_USAGE, [row.get(column) for column in USAGE_COLUMNS])
+
+
+def tags_statement(row: dict[str, Any]) -> Statement | None:
+    """The request's tags as usage_tags rows, one statement (at most 16 tags: 48 bound values). Only a
+    request's own row has them: a failed attempt's row shares them through attempt_of."""
+    if not row.get("tags") or row.get("attempt_of"):
+        return None
+    tags = json.loads(row["tags"])
+    if not tags:
+        return None
+    values = ", ".join("(?, ?, ?)" for _ in tags)
+    params: list[Any] = []
+    for key, value in tags.items():
+        params.extend((row["request_id"], key, value))
+    return Statement(f"INSERT INTO usage_tags (request_id, tag_key, tag_value) VALUES {values}", params)
+
+
+def row_statements(row: dict[str, Any]) -> list[Statement]:
+    """The row's insert, then its tags' (a row without tags: the insert alone)."""
+    tags = tags_statement(row)
+    return [insert_statement(row)] if tags is None else [insert_statement(row), tags]
