@@ -21,7 +21,6 @@ from gateway.timefmt import utc_text
 NOW = 1_795_000_000.0
 
 
-
 @pytest.fixture
 def worker_vars(worker_vars):
     """The webhook receiver is the emulator, on loopback over http: this Worker allows both."""
