@@ -65,6 +65,15 @@ def wrangler_ok(*args: str) -> subprocess.CompletedProcess[str]:
     return proc
 
 
+def migrated_d1(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A fresh local D1 (its --persist-to folder) with every migration applied, as `wrangler d1 migrations
+    apply` does it."""
+    _require_tooling()
+    path = tmp_path_factory.mktemp(name)
+    wrangler_ok("d1", "migrations", "apply", DB_NAME, "--local", "--persist-to", str(path))
+    return path
+
+
 def d1_json(persist: Path, sql: str) -> list[list[dict[str, Any]]]:
     """Run SQL (one or more statements) on the local D1; return each statement's rows."""
     proc = wrangler_ok("d1", "execute", DB_NAME, "--local", "--persist-to", str(persist), "--json", "--command", sql)

@@ -19,7 +19,7 @@ from gateway.ports.fakes import CollectingBackground, FakeClock, FakeHttpClient,
 from gateway.ports.local import SQLiteDatabase
 from gateway.settings import Settings
 from gateway.timefmt import utc_text
-from tests.test_wrangler_d1 import DB_NAME, _require_tooling, d1_json, wrangler_ok
+from tests.test_wrangler_d1 import d1_json, migrated_d1
 from tests.test_wrangler_d1_counters import inline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,10 +62,7 @@ COMPARED = (
 
 @pytest.fixture(scope="module")
 def persist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    _require_tooling()
-    path = tmp_path_factory.mktemp("d1-alerts")
-    wrangler_ok("d1", "migrations", "apply", DB_NAME, "--local", "--persist-to", str(path))
-    return path
+    return migrated_d1(tmp_path_factory, "d1-alerts")
 
 
 def test_the_cron_steps_sql_runs_on_d1_with_the_same_outcome(persist: Path) -> None:

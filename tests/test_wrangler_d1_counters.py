@@ -12,7 +12,7 @@ import pytest
 
 from gateway.ports import Statement
 from gateway.storage import counters
-from tests.test_wrangler_d1 import DB_NAME, _require_tooling, _sql_literal, d1_json, wrangler_ok
+from tests.test_wrangler_d1 import _sql_literal, d1_json, migrated_d1
 
 
 def inline(statement: Statement) -> str:
@@ -27,10 +27,7 @@ def inline(statement: Statement) -> str:
 
 @pytest.fixture(scope="module")
 def persist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    _require_tooling()
-    path = tmp_path_factory.mktemp("d1-counters")
-    wrangler_ok("d1", "migrations", "apply", DB_NAME, "--local", "--persist-to", str(path))
-    return path
+    return migrated_d1(tmp_path_factory, "d1-counters")
 
 
 def run(persist: Path, *statements: Statement) -> list[list[dict[str, Any]]]:

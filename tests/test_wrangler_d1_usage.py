@@ -12,16 +12,13 @@ import pytest
 from gateway.pipeline import accounting
 from gateway.pipeline.cost import Cost
 from gateway.storage import usage as usage_sql
-from tests.test_wrangler_d1 import DB_NAME, _require_tooling, d1_json, wrangler_ok
+from tests.test_wrangler_d1 import d1_json, migrated_d1
 from tests.test_wrangler_d1_counters import inline
 
 
 @pytest.fixture(scope="module")
 def persist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    _require_tooling()
-    path = tmp_path_factory.mktemp("d1-usage")
-    wrangler_ok("d1", "migrations", "apply", DB_NAME, "--local", "--persist-to", str(path))
-    return path
+    return migrated_d1(tmp_path_factory, "d1-usage")
 
 
 def row(request_id: str, **fields) -> dict:

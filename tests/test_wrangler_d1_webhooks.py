@@ -23,7 +23,7 @@ from gateway.ports.local import SQLiteDatabase
 from gateway.ports.local_crypto import AesGcmCipher
 from gateway.settings import Settings
 from gateway.timefmt import utc_text
-from tests.test_wrangler_d1 import DB_NAME, _require_tooling, d1_json, wrangler_ok
+from tests.test_wrangler_d1 import d1_json, migrated_d1
 from tests.test_wrangler_d1_alerts import RecordingDatabase
 from tests.test_wrangler_d1_counters import inline
 
@@ -41,10 +41,7 @@ COMPARED = (
 
 @pytest.fixture(scope="module")
 def persist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    _require_tooling()
-    path = tmp_path_factory.mktemp("d1-webhooks")
-    wrangler_ok("d1", "migrations", "apply", DB_NAME, "--local", "--persist-to", str(path))
-    return path
+    return migrated_d1(tmp_path_factory, "d1-webhooks")
 
 
 def gateway_on(db, clock, http, keyring: str) -> Gateway:
