@@ -14,7 +14,7 @@ from gateway.pipeline.catalog import CatalogCache
 from gateway.pipeline.chat import ChatPipeline
 from gateway.pipeline.context import Caller, RequestContext, Target
 from gateway.pipeline.cost import STREAM_ESTIMATE
-from gateway.ports import Ports
+from gateway.ports import DatabaseError, Ports
 from gateway.ports.fakes import CollectingBackground, FakeClock
 from gateway.settings import Settings
 from gateway.storage import usage as usage_sql
@@ -126,6 +126,22 @@ def test_record_writes_the_row_to_the_usage_log(db):
     assert stored[0]["request_id"] == "req_1"
     assert stored[0]["cost_usd"] == pytest.approx((10 * 0.15 + 5 * 0.60) / 1e6)
     assert stored[0]["cost_status"] == "priced"
+
+
+def test_write_now_writes_at_once_and_defers_what_follows_a_write(db):
+    background, told = CollectingBackground(), []
+
+    async def on_written(rows):
+        told.append([row["request_id"] for row in rows])
+
+    recorder = accounting.UsageRecorder(db, background, delay_seconds=0, on_written=on_written)
+    asyncio.run(recorder.write_now([accounting.usage_row(context(usage=Usage(input_tokens=10)), STARTED + 0.5)]))
+    assert [row["request_id"] for row in asyncio.run(usage_sql.newest(db, 10))] == ["req_1"]  # in before it returns
+    assert told == []  # the spend check is not the caller's wait
+    asyncio.run(background.drain())
+    assert told == [["req_1"]]
+    with pytest.raises(DatabaseError):  # the same row again: the caller learns it (video billing relies on it)
+        asyncio.run(recorder.write_now([accounting.usage_row(context(), STARTED + 0.5)]))
 
 
 def test_a_row_that_cannot_be_written_is_logged_not_raised(db, caplog):

@@ -201,6 +201,13 @@ class UsageRecorder:
         self._pending: list[dict[str, Any]] = []
         self._on_written = on_written  # told of each batch once it is in (spend alerts: spend_watch.py)
 
+    async def write_now(self, rows: list[dict[str, Any]]) -> None:
+        """Write rows at once, not batched, raising DatabaseError (video billing must know its row is in).
+        What follows a batch's write (the spend check) is deferred as it is for a batch: never on the caller."""
+        await write_rows(self._db, rows, daily_free_neurons=self._daily_free_neurons)
+        if self._on_written is not None:
+            self._background.defer(self._on_written(rows))
+
     def record(self, row: dict[str, Any]) -> None:
         self._pending.append(row)
         if len(self._pending) == 1:

@@ -22,7 +22,7 @@ from gateway.errors import ErrorCategory, GatewayError, InvalidRequestError, Not
 from gateway.pipeline.context import Caller, RequestContext
 from gateway.pipeline.credentials import KeyPin
 from gateway.pipeline.endpoint import EndpointPipeline, Route
-from gateway.pipeline import accounting, video_jobs
+from gateway.pipeline import video_jobs
 from gateway.pipeline.speech import MediaStreamResult
 from gateway.pipeline.upstream import open_response, read_json
 from gateway.ports import DatabaseError, UpstreamResponse
@@ -202,7 +202,7 @@ class VideoPipeline(EndpointPipeline):
         except GatewayError:  # the provider left the catalog since: the row is kept, unpriced
             entry = None
         try:
-            await accounting.write_rows(db, [video_jobs.usage_row(job, entry)])  # the row and its spend, together
+            await self._usage.write_now([video_jobs.usage_row(job, entry)])  # the row and its spend, together
         except DatabaseError as exc:
             if "UNIQUE" in str(exc):  # the row is there already: billed, whatever the flag said
                 return
