@@ -30,7 +30,7 @@ class IdleTimeout:
         self._task = asyncio.current_task()
         self._since = now = loop.time()
         if self._handle is None:
-            self._handle = loop.call_at(now + self._seconds, self._check)
+            self._handle = loop.call_later(self._seconds, self._check)
         try:
             return await awaitable
         except asyncio.CancelledError:
@@ -47,11 +47,14 @@ class IdleTimeout:
         if since is None or self._loop is None:
             return  # not waiting now: the next wait arms the timer again
         due = since + self._seconds
-        if self._loop.time() >= due and self._task is not None:
+        now = self._loop.time()
+        if now >= due and self._task is not None:
             self._fired = True
             self._task.cancel()
         else:
-            self._handle = self._loop.call_at(due, self._check)
+            # A delay from this one reading of the clock: `call_at(due)` reads it again, and Pyodide's loop
+            # refuses a time that has passed meanwhile ("Can't schedule in the past"), which killed the timer.
+            self._handle = self._loop.call_later(max(due - now, 0.0), self._check)
 
     def close(self) -> None:
         if self._handle is not None:
