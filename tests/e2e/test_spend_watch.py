@@ -231,3 +231,26 @@ def test_with_spend_watch_off_a_crossing_request_fires_nothing(emulator, tmp_pat
         assert stays_quiet(off, rule_id)
     finally:
         off.stop()
+
+
+# --- a rule written through the admin API is watched at once, not after the refresh period ---------------
+
+@pytest.fixture(scope="module")
+def slow_refresh_server(emulator, tmp_path_factory) -> Iterator[GatewayServer]:
+    """The default refresh period (60 s): the rules an isolate watches are re-read only that often."""
+    running = GatewayServer(gateway_config(emulator.base_url),
+                            tmp_path_factory.mktemp("spend-watch-60") / "gateway.sqlite3").start()
+    yield running
+    running.stop()
+
+
+def test_a_rule_made_through_the_admin_api_is_watched_by_the_next_request(slow_refresh_server, no_cron):
+    server = slow_refresh_server
+    unit = request_cost(server)
+    org_id, keys, _ = tenant(server, "app")
+    spend(server, keys["app"], 1)  # this isolate has read its rules now, before the new one existed
+    rule_id = rule(server, 1.5 * unit, org_id=org_id)
+    spend(server, keys["app"], 1)  # the org's second request crosses it, seconds (not a minute) later
+    (alert,) = wait_for(lambda: alerts_of(server, rule_id))
+    assert (alert["subject"], alert["value"]) == (f"org:{org_id}", pytest.approx(2 * unit))
+    assert no_cron == []

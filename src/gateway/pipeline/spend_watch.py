@@ -19,7 +19,8 @@ is not urgent: the cron resolves), and the deliveries of what fired are sent at 
 
 Bounded: one evaluation in flight per isolate (batches written meanwhile only add to the estimates; the
 running evaluation looks again before it ends), the rules themselves re-read at most once per refresh period
-(so a rule created or edited through the admin API is watched here within it; the cron, on its next run),
+(a rule written through this isolate's admin API at once, `rules_changed`; other isolates within the
+period; the cron on its next run),
 and a batch with no cost (free models, failures) does nothing at all.
 """
 
@@ -162,6 +163,11 @@ class SpendWatch:
                 self.evaluating = False
         except Exception:
             log.exception("spend alerts could not be checked after a usage write")
+
+    def rules_changed(self) -> None:
+        """A rule was written through this isolate's admin API: re-read the rules at the next priced batch
+        (other isolates pick it up within their refresh period)."""
+        self.rules_loaded_at = None
 
     async def _refresh_rules(self) -> None:
         now = self.gateway.ports.clock.monotonic()

@@ -161,6 +161,7 @@ async def create_rule(body: CreateRuleRequest, request: Request,
         "id": "ar_" + uuid.uuid4().hex, "org_id": org_id, "key_id": body.key_id, "kind": body.kind,
         "severity": body.severity, "threshold": body.threshold, "window_minutes": body.window_minutes,
         "params": json.dumps(body.params) if body.params else None, "enabled": int(body.enabled)})
+    _rules_changed(request)
     return json_response(rule_answer(row), status=201)
 
 
@@ -194,6 +195,7 @@ async def update_rule(rule_id: str, body: UpdateRuleRequest, request: Request,
     updated = await alerts_sql.update_row(db, "alert_rules", alerts_sql.RULE_COLUMNS, rule_id, fields, touch=True)
     if updated is None:
         raise not_found("alert_rule", rule_id, "rule_id")
+    _rules_changed(request)
     return json_response(rule_answer(updated))
 
 
@@ -205,7 +207,15 @@ async def delete_rule(rule_id: str, request: Request, principal: Principal = Dep
                          global_visible=True)
     _writable(principal, row, "alert rule")
     await alerts_sql.delete_row(db, "alert_rules", rule_id)
+    _rules_changed(request)
     return Response(status_code=204)
+
+
+def _rules_changed(request: Request) -> None:
+    """This isolate's request-path spend check re-reads the rules at once (pipeline/spend_watch.py)."""
+    watch = gateway_of(request).spend_watch
+    if watch is not None:
+        watch.rules_changed()
 
 
 # --- webhooks -------------------------------------------------------------------------------------
