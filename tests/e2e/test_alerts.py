@@ -34,17 +34,19 @@ CRON = 300
 
 
 class Receiver:
-    """A webhook endpoint on loopback that records every JSON body it is POSTed and answers `status`."""
+    """A webhook endpoint on loopback at `path` that keeps every POST (its path, headers and raw body) and
+    answers `status`; `bodies` are the JSON bodies."""
 
-    def __init__(self, status: int = 204) -> None:
-        self.bodies: list[dict] = []
+    def __init__(self, status: int = 204, path: str = "/hook") -> None:
+        self.posts: list[dict] = []
         self.status = status
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                outer.bodies.append(json.loads(body))
+                raw = self.rfile.read(int(self.headers.get("content-length", 0)))
+                outer.posts.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                                    "body": raw})
                 self.send_response(outer.status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -53,8 +55,12 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def bodies(self) -> list[dict]:
+        return [json.loads(post["body"]) for post in self.posts]
 
     def close(self) -> None:
         self.server.shutdown()

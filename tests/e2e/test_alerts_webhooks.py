@@ -12,10 +12,8 @@ import logging
 import re
 import shutil
 import sqlite3
-import threading
 import uuid
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -29,6 +27,7 @@ from gateway.storage.migrations import apply_migrations
 from gateway.timefmt import utc_text
 from scripts.run_local import build_local
 from tests.conftest import GatewayServer, gateway_config
+from tests.e2e.test_alerts import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 CRON = 300
@@ -48,34 +47,6 @@ def documented_verifier() -> Callable[..., bool]:
 
 
 verify_gateway_signature = documented_verifier()
-
-
-class Receiver:
-    """A webhook endpoint on loopback keeping every POST's path, headers and raw body; answers 204."""
-
-    def __init__(self, path: str = "/hook") -> None:
-        self.posts: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                raw = self.rfile.read(int(self.headers.get("content-length", 0)))
-                outer.posts.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                    "body": raw})
-                self.send_response(204)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class Cron:
@@ -211,7 +182,7 @@ def test_only_the_webhooks_admins_rotate_its_secret(server):
 # --- signed deliveries ----------------------------------------------------------------------------------
 
 def test_deliveries_are_signed_and_the_documented_snippet_verifies_them(server, emulator):
-    first, second = Receiver("/first"), Receiver("/second")
+    first, second = Receiver(path="/first"), Receiver(path="/second")
     start = at(2031, 5, 1, 10)
     cron = Cron(server, gateway_config(emulator.base_url), start)
     with server.admin() as system:
@@ -282,7 +253,7 @@ REFUSED = (
 def test_a_strict_gateway_refuses_private_and_plain_targets_at_write_and_at_delivery(emulator, tmp_path):
     config = gateway_config(emulator.base_url, **STRICT)
     strict = GatewayServer(config, tmp_path / "strict.sqlite3").start()
-    receiver = Receiver("/legacy-secret-path")
+    receiver = Receiver(path="/legacy-secret-path")
     try:
         with strict.admin() as system:
             for url, why in REFUSED:
@@ -342,7 +313,7 @@ def test_migration_0024_keeps_plain_rows_working_until_the_job_seals_them(emulat
         if path.name < "0024":
             shutil.copy(path, before / path.name)
     db_path = tmp_path / "upgraded.sqlite3"
-    receiver = Receiver("/old-plain-hook-secret")
+    receiver = Receiver(path="/old-plain-hook-secret")
     with sqlite3.connect(db_path) as db:
         assert "0022_alerts.sql" in apply_migrations(db, before)
         db.execute("INSERT INTO webhooks (id, url, format) VALUES ('wh_old', ?, 'json')", (receiver.url,))

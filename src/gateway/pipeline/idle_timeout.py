@@ -28,7 +28,7 @@ class IdleTimeout:
         """`await awaitable`, raising TimeoutError when it takes longer than the idle period."""
         loop = self._loop = self._loop or asyncio.get_running_loop()
         self._task = asyncio.current_task()
-        self._since = now = loop.time()
+        self._since = loop.time()
         if self._handle is None:
             self._handle = loop.call_later(self._seconds, self._check)
         try:
