@@ -15,7 +15,7 @@ import calendar
 import json
 import threading
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
@@ -29,6 +29,7 @@ from gateway.ports.fakes import FakeClock
 from gateway.timefmt import utc_text
 from scripts.run_local import build_local
 from tests.conftest import GatewayServer, gateway_config
+from tests.e2e.admin_world import TwoOrgs, as_key, ok, two_orgs
 
 CRON = 300
 
@@ -109,11 +110,6 @@ def seed_usage(server: GatewayServer, usd: float, when: float, **columns) -> Non
               **columns}
     server.sql(f"INSERT INTO usage_log ({', '.join(fields)}) VALUES ({', '.join('?' for _ in fields)})",
                *fields.values())
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json() if response.content else {}
 
 
 def error_of(response: httpx.Response, status: int) -> dict:
@@ -212,39 +208,20 @@ def test_an_hour_of_spend_fires_one_warning_and_one_critical_then_resolves(serve
 # --- the admin API: who sees and changes what -----------------------------------------------------------
 
 @dataclass(frozen=True)
-class World:
-    org_a: str
-    org_b: str
-    alice: str       # owner of A (key)
-    bob: str         # member of A
-    carol: str       # owner of B
-    dave: str        # in no org
+class World(TwoOrgs):
     a_key_id: str    # bob's key scoped to org A
-    b_key_id: str
-
-
-def as_key(server: GatewayServer, key: str) -> httpx.Client:
-    return httpx.Client(base_url=server.base_url, headers={"authorization": f"Bearer {key}"}, timeout=10)
+    b_key_id: str    # carol's key scoped to org B
 
 
 @pytest.fixture(scope="module")
 def world(server) -> World:
-    tag = uuid.uuid4().hex[:8]
+    orgs = two_orgs(server)
     with server.admin() as system:
-        def person(name: str) -> tuple[str, str]:
-            user_id = ok(system.post("/admin/users", json={"email": f"{name}-{tag}@example.com"}), 201)["id"]
-            return user_id, ok(system.post("/admin/keys", json={"user_id": user_id}), 201)["key"]
-
-        def org(name: str) -> str:
-            return ok(system.post("/admin/orgs", json={"name": name, "slug": f"{name}-{tag}"}), 201)["id"]
-
-        (alice_id, alice), (bob_id, bob), (carol_id, carol), (_, dave) = map(person, ("alice", "bob", "carol", "dave"))
-        org_a, org_b = org("a"), org("b")
-        for org_id, user_id, role in ((org_a, alice_id, "owner"), (org_a, bob_id, "member"), (org_b, carol_id, "owner")):
-            ok(system.put(f"/admin/orgs/{org_id}/members/{user_id}", json={"role": role}))
-        a_key = ok(system.post("/admin/keys", json={"org_id": org_a, "user_id": bob_id, "name": "app-a"}), 201)["id"]
-        b_key = ok(system.post("/admin/keys", json={"org_id": org_b, "user_id": carol_id, "name": "app-b"}), 201)["id"]
-    return World(org_a, org_b, alice, bob, carol, dave, a_key, b_key)
+        a_key = ok(system.post("/admin/keys", json={"org_id": orgs.org_a, "user_id": orgs.bob_id, "name": "app-a"}),
+                   201)["id"]
+        b_key = ok(system.post("/admin/keys", json={"org_id": orgs.org_b, "user_id": orgs.carol_id,
+                                                    "name": "app-b"}), 201)["id"]
+    return World(**asdict(orgs), a_key_id=a_key, b_key_id=b_key)
 
 
 def rule_ids(response: httpx.Response) -> set[str]:

@@ -27,6 +27,7 @@ from gateway.storage.migrations import apply_migrations
 from gateway.timefmt import utc_text
 from scripts.run_local import build_local
 from tests.conftest import GatewayServer, gateway_config
+from tests.e2e.admin_world import ok
 from tests.e2e.test_alerts import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,11 +79,6 @@ def seed_spend(server: GatewayServer, usd: float, when: float) -> None:
     server.sql("INSERT INTO usage_log (request_id, created_at, endpoint, status, cost_usd, model_id, provider_id) "
                "VALUES (?, ?, 'chat', 'success', ?, 'openai/gpt-4o-mini', 'openai')",
                "req_" + uuid.uuid4().hex, utc_text(when), usd)
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json() if response.content else {}
 
 
 def database_dump(db_path: Path) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Iterator
 
 import httpx
@@ -19,21 +18,12 @@ import pytest
 
 from gateway.pipeline.fallback_rules import rules_for, select_rule
 from tests.conftest import GatewayServer, gateway_config
+from tests.e2e.admin_world import TwoOrgs, as_key, ok, two_orgs
 
 PATH = "/admin/fallback-chains"
 DEFAULT_TYPES = {"rate_limit", "server_error", "timeout", "model_not_found", "auth", "quota_exceeded",
                  "context_length", "content_filter"}
 FALLBACK = "groq/llama-3.1-8b-instant"
-
-
-@dataclass(frozen=True)
-class World:
-    org_a: str
-    org_b: str
-    alice: str  # owner of A (key)
-    bob: str    # member of A
-    carol: str  # owner of B
-    dave: str   # in no org
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +34,9 @@ def server(emulator, tmp_path_factory) -> Iterator[GatewayServer]:
     running.stop()
 
 
-def as_key(server: GatewayServer, key: str) -> httpx.Client:
-    return httpx.Client(base_url=server.base_url, headers={"authorization": f"Bearer {key}"}, timeout=10)
-
-
 def error_of(response: httpx.Response, status: int) -> dict:
     assert response.status_code == status, response.text
     return response.json()["error"]
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def ids(response: httpx.Response) -> set[str]:
@@ -63,21 +44,8 @@ def ids(response: httpx.Response) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def world(server) -> World:
-    tag = uuid.uuid4().hex[:8]
-    with server.admin() as system:
-        def person(name: str) -> tuple[str, str]:
-            user_id = ok(system.post("/admin/users", json={"email": f"{name}-{tag}@example.com"}), 201)["id"]
-            return user_id, ok(system.post("/admin/keys", json={"user_id": user_id}), 201)["key"]
-
-        def org(name: str) -> str:
-            return ok(system.post("/admin/orgs", json={"name": name, "slug": f"{name}-{tag}"}), 201)["id"]
-
-        (alice_id, alice), (bob_id, bob), (carol_id, carol), (_, dave) = map(person, ("alice", "bob", "carol", "dave"))
-        org_a, org_b = org("a"), org("b")
-        for org_id, user_id, role in ((org_a, alice_id, "owner"), (org_a, bob_id, "member"), (org_b, carol_id, "owner")):
-            ok(system.put(f"/admin/orgs/{org_id}/members/{user_id}", json={"role": role}))
-    return World(org_a, org_b, alice, bob, carol, dave)
+def world(server) -> TwoOrgs:
+    return two_orgs(server)
 
 
 def stored(server: GatewayServer, chain_id: str) -> dict | None:

@@ -27,7 +27,8 @@ from gateway import jobs
 from gateway.pipeline import alerting
 from scripts.run_local import build_local
 from tests.conftest import GatewayServer, gateway_config
-from tests.e2e.test_alerts import Receiver, ok
+from tests.e2e.admin_world import ok
+from tests.e2e.test_alerts import Receiver
 
 MODEL = "openai/gpt-4o-mini"
 PROMPT = "spend one two three"  # 4 words: 8 prompt tokens; the reply "Emulated reply to: spend one two three": 7
