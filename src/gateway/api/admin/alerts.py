@@ -109,6 +109,18 @@ async def _visible(db: Database, principal: Principal, table: str, columns: str,
     return row
 
 
+async def _visible_rule(db: Database, principal: Principal, rule_id: str) -> dict[str, Any]:
+    """An alert rule the principal may see: global rules are visible to every alert admin."""
+    return await _visible(db, principal, "alert_rules", alerts_sql.RULE_COLUMNS, rule_id, "alert_rule", "rule_id",
+                          global_visible=True)
+
+
+async def _visible_webhook(db: Database, principal: Principal, webhook_id: str) -> dict[str, Any]:
+    """A webhook the principal may see: global ones are the system's alone (their URLs are secrets)."""
+    return await _visible(db, principal, "webhooks", alerts_sql.WEBHOOK_COLUMNS, webhook_id, "webhook",
+                          "webhook_id", global_visible=False)
+
+
 def _writable(principal: Principal, row: dict[str, Any], what: str) -> None:
     if row["org_id"] is None and not principal.system:
         raise _system_only(f"Only a system admin may change a global {what}; create one for your organization.",
@@ -168,8 +180,7 @@ async def create_rule(body: CreateRuleRequest, request: Request,
 @router.get("/rules/{rule_id}", summary="One alert rule", response_description="the rule",
             responses=error_responses(401, 403, 404))
 async def get_rule(rule_id: str, request: Request, principal: Principal = Depends(admin_principal)) -> Response:
-    row = await _visible(gateway_of(request).ports.database, principal, "alert_rules", alerts_sql.RULE_COLUMNS,
-                         rule_id, "alert_rule", "rule_id", global_visible=True)
+    row = await _visible_rule(gateway_of(request).ports.database, principal, rule_id)
     return json_response(rule_answer(row))
 
 
@@ -178,8 +189,7 @@ async def get_rule(rule_id: str, request: Request, principal: Principal = Depend
 async def update_rule(rule_id: str, body: UpdateRuleRequest, request: Request,
                       principal: Principal = Depends(admin_principal)) -> Response:
     db = gateway_of(request).ports.database
-    row = await _visible(db, principal, "alert_rules", alerts_sql.RULE_COLUMNS, rule_id, "alert_rule", "rule_id",
-                         global_visible=True)
+    row = await _visible_rule(db, principal, rule_id)
     _writable(principal, row, "alert rule")
     fields = body.model_dump(exclude_unset=True)
     refuse_nulls(fields, ("severity", "threshold", "window_minutes", "enabled"))
@@ -203,8 +213,7 @@ async def update_rule(rule_id: str, body: UpdateRuleRequest, request: Request,
                responses=error_responses(401, 403, 404))
 async def delete_rule(rule_id: str, request: Request, principal: Principal = Depends(admin_principal)) -> Response:
     db = gateway_of(request).ports.database
-    row = await _visible(db, principal, "alert_rules", alerts_sql.RULE_COLUMNS, rule_id, "alert_rule", "rule_id",
-                         global_visible=True)
+    row = await _visible_rule(db, principal, rule_id)
     _writable(principal, row, "alert rule")
     await alerts_sql.delete_row(db, "alert_rules", rule_id)
     _rules_changed(request)
@@ -255,8 +264,7 @@ async def create_webhook(body: CreateWebhookRequest, request: Request,
 @router.get("/webhooks/{webhook_id}", summary="One webhook (its URL masked)", response_description="the webhook",
             responses=error_responses(401, 403, 404))
 async def get_webhook(webhook_id: str, request: Request, principal: Principal = Depends(admin_principal)) -> Response:
-    row = await _visible(gateway_of(request).ports.database, principal, "webhooks", alerts_sql.WEBHOOK_COLUMNS,
-                         webhook_id, "webhook", "webhook_id", global_visible=False)
+    row = await _visible_webhook(gateway_of(request).ports.database, principal, webhook_id)
     return json_response(webhook_answer(row))
 
 
@@ -265,8 +273,7 @@ async def get_webhook(webhook_id: str, request: Request, principal: Principal = 
 async def update_webhook(webhook_id: str, body: UpdateWebhookRequest, request: Request,
                          principal: Principal = Depends(admin_principal)) -> Response:
     db = gateway_of(request).ports.database
-    row = await _visible(db, principal, "webhooks", alerts_sql.WEBHOOK_COLUMNS, webhook_id, "webhook", "webhook_id",
-                         global_visible=False)
+    row = await _visible_webhook(db, principal, webhook_id)
     fields = body.model_dump(exclude_unset=True)
     refuse_nulls(fields, _WEBHOOK_FIELDS)
     new_signing_secret = None
@@ -307,8 +314,7 @@ async def rotate_webhook_secret(webhook_id: str, request: Request,
                                 principal: Principal = Depends(admin_principal)) -> Response:
     """From this answer on, deliveries are signed with the new secret only (the receiver switches at once)."""
     db = gateway_of(request).ports.database
-    row = await _visible(db, principal, "webhooks", alerts_sql.WEBHOOK_COLUMNS, webhook_id, "webhook", "webhook_id",
-                         global_visible=False)
+    row = await _visible_webhook(db, principal, webhook_id)
     sealer = gateway_of(request).credentials.sealer
     require_configured(sealer)
     stored = await alerts_sql.sealed_webhook(db, webhook_id)
@@ -332,8 +338,7 @@ async def rotate_webhook_secret(webhook_id: str, request: Request,
                responses=error_responses(401, 403, 404))
 async def delete_webhook(webhook_id: str, request: Request, principal: Principal = Depends(admin_principal)) -> Response:
     db = gateway_of(request).ports.database
-    await _visible(db, principal, "webhooks", alerts_sql.WEBHOOK_COLUMNS, webhook_id, "webhook", "webhook_id",
-                   global_visible=False)
+    await _visible_webhook(db, principal, webhook_id)
     await alerts_sql.delete_row(db, "webhooks", webhook_id)
     return Response(status_code=204)
 
