@@ -348,24 +348,26 @@ def stream_primary(tenant: Tenant, text: str) -> tuple[Any, list]:
     return raw.headers, list(raw.parse())
 
 
-def test_10_a_malformed_chunk_is_skipped_and_the_stream_completes(tenant):
-    text = marked("[[emulator:fault=malformed-chunk]]", words=f"one two three four five six {uuid.uuid4().hex}")
+def assert_stream_completes(tenant: Tenant, text: str) -> dict:
+    """The stream carries the emulator's whole reply and finishes once ('stop'), on the first attempt, and its
+    row is a success; answers the row."""
     headers, chunks = stream_primary(tenant, text)
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == reply_of(text)
     assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
     assert_headers(headers, 1, PRIMARY, [])
     (row,) = tenant.rows(1)
     assert_success(row, headers["x-request-id"], 1, PRIMARY, stream=True)
+    return row
+
+
+def test_10_a_malformed_chunk_is_skipped_and_the_stream_completes(tenant):
+    assert_stream_completes(tenant, marked("[[emulator:fault=malformed-chunk]]",
+                                           words=f"one two three four five six {uuid.uuid4().hex}"))
 
 
 def test_11_a_stream_without_done_after_its_finish_reason_is_a_success(tenant):
     text = marked("[[emulator:fault=no-done]]")
-    headers, chunks = stream_primary(tenant, text)
-    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == reply_of(text)
-    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
-    assert_headers(headers, 1, PRIMARY, [])
-    (row,) = tenant.rows(1)
-    assert_success(row, headers["x-request-id"], 1, PRIMARY, stream=True)
+    row = assert_stream_completes(tenant, text)
     assert (row["input_tokens"], row["output_tokens"]) == (prompt_tokens(text), len(reply_words(text)))
 
 
