@@ -106,9 +106,7 @@ class SpeechPipeline(EndpointPipeline):
         row = accounting.usage_row(ctx, self._ports.clock.monotonic())
         entry = ctx.target.catalog_entry if ctx.target else None
         row["units"] = json.dumps({"characters": characters})
-        if ctx.status == "error":
-            accounting.unbilled(row)  # broke midway: only what succeeded is billed
-        else:
+        if ctx.status != "error":  # broke midway: usage_row left it unbilled (only what succeeded is billed)
             accounting.charge(row, speech_cost(characters, entry), entry)
         self._record_row(row)
 
